@@ -1,0 +1,109 @@
+//! Signing in and out of the dashboard, and who the current visitor is.
+
+#[cfg(feature = "ssr")]
+pub mod accounts;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod password;
+#[cfg(feature = "ssr")]
+pub mod session;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+pub use pages::{LoginPage, LogoutButton};
+
+/// What the browser may know about the signed-in account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInAccount {
+    pub email: String,
+    pub display_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub account: Option<SignedInAccount>,
+    /// True when Lanyard talks to its built-in JumpCloud simulator.
+    pub demo: bool,
+}
+
+#[server(endpoint = "session_info")]
+pub async fn get_session_info() -> Result<SessionInfo, AppError> {
+    let state = crate::state::app_state()?;
+    let account = session::current_account(&state).await?;
+    Ok(SessionInfo {
+        account: account.map(|account| SignedInAccount {
+            email: account.email,
+            display_name: account.display_name,
+        }),
+        demo: state.demo.is_some(),
+    })
+}
+
+#[server(endpoint = "login")]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    let email = crate::email::Email::parse(&email)?;
+    let account = accounts::authenticate(&state.db, &email, &password)
+        .await
+        .inspect_err(|error| {
+            if *error == AppError::InvalidCredentials {
+                tracing::warn!(%email, "failed login");
+            }
+        })?;
+    session::sign_in(&session::current_session().await?, &account).await?;
+    tracing::info!(%email, "signed in");
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
+}
+
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    session::sign_out(&session::current_session().await?).await?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Where to go after signing in: only a path on this site, never another host
+/// (`//evil.example` and `/\evil.example` are host-relative URLs to browsers).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+/// The visitor's session, loaded once per mounted component. Pages load it themselves
+/// rather than share one resource, so that navigating after a sign-in or sign-out always
+/// sees the new state.
+pub fn session_resource() -> Resource<Result<SessionInfo, AppError>> {
+    Resource::new(|| (), |_| get_session_info())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_limited_to_local_paths() {
+        assert_eq!(safe_next(Some("/users?q=a")), "/users?q=a");
+        for hostile in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "users",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,46 @@
+//! Who is signed in. Every server function that returns data or changes anything starts
+//! from [`require_account`]; a page-level redirect is only a convenience on top.
+
+use tower_sessions::Session;
+
+use crate::auth::accounts::{self, Account};
+use crate::error::AppError;
+use crate::state::AppState;
+
+const ACCOUNT_ID: &str = "account_id";
+
+pub async fn current_session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|error| {
+        tracing::error!(%error, "no session layer on this request");
+        AppError::Internal
+    })
+}
+
+/// The signed-in, enabled account, if any.
+pub async fn current_account(state: &AppState) -> Result<Option<Account>, AppError> {
+    let session = current_session().await?;
+    let Some(id) = session.get::<i64>(ACCOUNT_ID).await? else {
+        return Ok(None);
+    };
+    accounts::find_active(&state.db, id).await
+}
+
+pub async fn require_account(state: &AppState) -> Result<Account, AppError> {
+    current_account(state)
+        .await?
+        .ok_or(AppError::Unauthenticated)
+}
+
+/// Starts a signed-in session under a fresh session id, so that an id planted before
+/// login (session fixation) is worthless afterwards.
+pub async fn sign_in(session: &Session, account: &Account) -> Result<(), AppError> {
+    session.cycle_id().await?;
+    session.insert(ACCOUNT_ID, account.id).await?;
+    Ok(())
+}
+
+/// Deletes the session server-side; the old cookie no longer works anywhere.
+pub async fn sign_out(session: &Session) -> Result<(), AppError> {
+    session.flush().await?;
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! The one error type that crosses the web boundary.
+//!
+//! Server functions return `Result<T, AppError>`, so pages receive a typed error and show
+//! its message. Internal causes (SQL, I/O, JumpCloud transport details) are logged on the
+//! server where they are converted and never reach the browser.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum AppError {
+    /// Input that failed validation; the message says what to fix.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("Please sign in to continue.")]
+    Unauthenticated,
+    #[error("Wrong email or password.")]
+    InvalidCredentials,
+    #[error("Too many attempts. Wait a minute and try again.")]
+    TooManyAttempts,
+    #[error("You do not have access to this.")]
+    Forbidden,
+    #[error("{0} was not found.")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// JumpCloud refused or failed; the message is JumpCloud's, made readable.
+    #[error("JumpCloud: {0}")]
+    JumpCloud(String),
+    #[error("Something went wrong on our side; the details are in the server log.")]
+    Internal,
+    /// The request did not reach the server function intact (network, bad form encoding).
+    #[error("The request could not be processed: {0}")]
+    Request(String),
+}
+
+impl AppError {
+    /// The HTTP status this error maps to, for plain (non-Leptos) routes and API clients.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::BadRequest(_) | AppError::Request(_) => 400,
+            AppError::Unauthenticated | AppError::InvalidCredentials => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
+            AppError::TooManyAttempts => 429,
+            AppError::JumpCloud(_) => 502,
+            AppError::Internal => 500,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        AppError::BadRequest(message.into())
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Request(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::AppError;
+
+    impl From<sqlx::Error> for AppError {
+        fn from(error: sqlx::Error) -> Self {
+            if let sqlx::Error::Database(db) = &error {
+                if db.is_unique_violation() {
+                    return AppError::Conflict("That already exists.".into());
+                }
+            }
+            tracing::error!(%error, "database error");
+            AppError::Internal
+        }
+    }
+
+    impl From<tower_sessions::session::Error> for AppError {
+        fn from(error: tower_sessions::session::Error) -> Self {
+            tracing::error!(%error, "session store error");
+            AppError::Internal
+        }
+    }
+
+    impl From<jumpcloud::Error> for AppError {
+        fn from(error: jumpcloud::Error) -> Self {
+            use jumpcloud::Error as Jc;
+            match &error {
+                Jc::NotFound(_) => AppError::NotFound("The JumpCloud object".into()),
+                Jc::Transport(_) | Jc::Decode(_) | Jc::Timeout => {
+                    tracing::warn!(%error, "JumpCloud call failed");
+                    AppError::JumpCloud(error.to_string())
+                }
+                _ => AppError::JumpCloud(error.to_string()),
+            }
+        }
+    }
+}

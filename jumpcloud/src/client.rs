@@ -1,0 +1,283 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::error::Error;
+use crate::secret::Secret;
+
+/// Settings shared by every call, whatever the organization.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Upper bound for one HTTP exchange.
+    pub timeout: Duration,
+    /// Retries after the first attempt, for idempotent calls that failed transiently.
+    pub max_retries: u32,
+    /// The first backoff; it doubles per retry, with jitter, capped at 30 s.
+    pub backoff_base: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            timeout: Duration::from_secs(30),
+            max_retries: 3,
+            backoff_base: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The process-wide JumpCloud client: one connection pool, used for every organization.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    config: Arc<ClientConfig>,
+}
+
+/// How to reach one JumpCloud organization.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    /// The console root, e.g. `https://console.jumpcloud.com`; v1 is under `/api`,
+    /// v2 under `/api/v2`.
+    pub base_url: Url,
+    pub credentials: Credentials,
+    /// Sent as `x-org-id`: required for a multi-tenant (MSP) key, absent otherwise.
+    pub org_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    ApiKey(Secret),
+}
+
+/// Routes that refuse `x-org-id` with 403 (NOTES §2): they are provider-level.
+const ROUTES_WITHOUT_ORG_HEADER: &[&str] = &[
+    "/api/organizations",
+    "/api/search/organizations",
+    "/api/users",
+    "/api/v2/organizations",
+    "/api/v2/administrators",
+    "/api/v2/providers",
+    "/api/v2/integrations",
+];
+
+pub(crate) fn rejects_org_header(path: &str) -> bool {
+    ROUTES_WITHOUT_ORG_HEADER.iter().any(|route| {
+        path == *route
+            || path
+                .strip_prefix(route)
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
+}
+
+/// JumpCloud object ids are 24 hex digits. Checked before an id goes into a path, so
+/// that input like `../` can never address another route.
+pub(crate) fn object_id(id: &str) -> Result<&str, Error> {
+    if id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(id)
+    } else {
+        Err(Error::BadRequest(format!(
+            "{id:?} is not a JumpCloud object id"
+        )))
+    }
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("lanyard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| Error::Transport(error.to_string()))?;
+        Ok(Client {
+            http,
+            config: Arc::new(config),
+        })
+    }
+
+    pub fn for_org(&self, connection: Connection) -> OrgClient {
+        OrgClient {
+            client: self.clone(),
+            connection: Arc::new(connection),
+        }
+    }
+}
+
+/// A handle on one organization: adds its credentials and `x-org-id` to every call.
+#[derive(Clone)]
+pub struct OrgClient {
+    client: Client,
+    connection: Arc<Connection>,
+}
+
+/// One API call, before credentials are added.
+pub(crate) struct Call {
+    pub method: Method,
+    /// Path below the console root, e.g. `/api/systemusers`.
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: Option<serde_json::Value>,
+    /// Whether repeating the call is harmless. GET, PUT and DELETE are; a POST that
+    /// creates something or runs a command is not, and is never retried blindly.
+    pub idempotent: bool,
+}
+
+impl Call {
+    pub fn get(path: impl Into<String>) -> Self {
+        Call {
+            method: Method::GET,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            idempotent: true,
+        }
+    }
+
+    pub fn query(mut self, key: &str, value: impl ToString) -> Self {
+        self.query.push((key.to_string(), value.to_string()));
+        self
+    }
+}
+
+/// A successful response, body not yet decoded.
+pub(crate) struct Reply {
+    pub body: bytes::Bytes,
+}
+
+impl Reply {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_slice(&self.body).map_err(|error| Error::Decode(error.to_string()))
+    }
+}
+
+impl OrgClient {
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    pub(crate) async fn execute(&self, call: Call) -> Result<Reply, Error> {
+        let config = &self.client.config;
+        let mut attempt = 0;
+        loop {
+            match self.execute_once(&call).await {
+                Err(error)
+                    if call.idempotent && error.is_transient() && attempt < config.max_retries =>
+                {
+                    let delay = backoff(config.backoff_base, attempt, &error);
+                    tracing::debug!(path = %call.path, %error, ?delay, attempt, "retrying JumpCloud call");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn execute_once(&self, call: &Call) -> Result<Reply, Error> {
+        let url = self
+            .connection
+            .base_url
+            .join(call.path.trim_start_matches('/'))
+            .map_err(|error| Error::Transport(format!("bad URL {}: {error}", call.path)))?;
+        let mut request = self
+            .client
+            .http
+            .request(call.method.clone(), url)
+            .header("accept", "application/json")
+            .query(&call.query);
+        request = match &self.connection.credentials {
+            Credentials::ApiKey(key) => {
+                let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
+                    Error::Unauthorized("the API key contains invalid characters".into())
+                })?;
+                value.set_sensitive(true);
+                request.header("x-api-key", value)
+            }
+        };
+        if let Some(org_id) = &self.connection.org_id {
+            if !rejects_org_header(&call.path) {
+                request = request.header("x-org-id", org_id);
+            }
+        }
+        if let Some(body) = &call.body {
+            request = request.json(body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await?;
+        if status.is_success() {
+            return Ok(Reply { body });
+        }
+        let retry_after = (status == StatusCode::TOO_MANY_REQUESTS)
+            .then(|| parse_retry_after(&headers))
+            .flatten();
+        Err(Error::from_status(
+            status.as_u16(),
+            &String::from_utf8_lossy(&body),
+            retry_after,
+        ))
+    }
+}
+
+fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds))
+}
+
+/// `Retry-After` when JumpCloud sends it, else `base * 2^attempt` plus up to 25 %
+/// jitter, never more than 30 s (the cap JumpCloud's own CLI uses).
+fn backoff(base: Duration, attempt: u32, error: &Error) -> Duration {
+    const CAP: Duration = Duration::from_secs(30);
+    if let Error::RateLimited {
+        retry_after: Some(wait),
+    } = error
+    {
+        return (*wait).min(CAP);
+    }
+    let exponential = base.saturating_mul(2u32.saturating_pow(attempt));
+    let jitter = exponential.mul_f64(rand::thread_rng().gen_range(0.0..0.25));
+    (exponential + jitter).min(CAP)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_level_routes_get_no_org_header() {
+        assert!(rejects_org_header("/api/organizations"));
+        assert!(rejects_org_header(
+            "/api/organizations/5f0c1e2d3c4b5a6978695a4b"
+        ));
+        assert!(rejects_org_header("/api/v2/providers/abc/organizations"));
+        assert!(rejects_org_header("/api/users/getSelf"));
+        assert!(!rejects_org_header("/api/systemusers"));
+        assert!(!rejects_org_header("/api/v2/users/abc/memberof"));
+        assert!(!rejects_org_header("/api/organizationsX"));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let base = Duration::from_millis(100);
+        let transient = Error::Timeout;
+        assert!(backoff(base, 0, &transient) >= base);
+        assert!(backoff(base, 3, &transient) >= Duration::from_millis(800));
+        assert_eq!(backoff(base, 20, &transient), Duration::from_secs(30));
+        let told = Error::RateLimited {
+            retry_after: Some(Duration::from_secs(2)),
+        };
+        assert_eq!(backoff(base, 0, &told), Duration::from_secs(2));
+    }
+}

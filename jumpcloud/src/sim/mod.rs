@@ -1,0 +1,121 @@
+//! An in-process stand-in for JumpCloud's API, served over real HTTP on loopback.
+//!
+//! It follows the published spec and reproduces the documented quirks (NOTES §2, §3,
+//! §17, §19); it is never adjusted to suit the client.
+
+mod auth;
+mod error;
+mod organizations;
+mod query;
+mod seed;
+mod users;
+mod world;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+use axum::Router;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use seed::SimConfig;
+use world::World;
+
+/// What a started simulator tells its user: where it is and which credentials it accepts.
+/// `jumpcloud-sim` prints exactly this as one JSON line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimInfo {
+    /// The console root, like `https://console.jumpcloud.com`: v1 under `/api`, v2 under
+    /// `/api/v2`.
+    pub base_url: String,
+    /// A multi-tenant (MSP) key that reaches every organization of the provider.
+    pub msp_api_key: String,
+    pub orgs: Vec<SimOrg>,
+    pub service_account: SimServiceAccount,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimOrg {
+    pub id: String,
+    pub name: String,
+    /// A single-organization admin key.
+    pub api_key: String,
+    /// False for the standalone organization outside the MSP.
+    #[serde(default)]
+    pub msp: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimServiceAccount {
+    pub client_id: String,
+    pub client_secret: String,
+    pub secondary_secret: String,
+    pub token_url: String,
+}
+
+pub(crate) type SharedWorld = Arc<RwLock<World>>;
+
+/// A running simulator. Dropping it stops the server.
+pub struct Simulator {
+    pub info: SimInfo,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Seeds a world from `config` and serves it on `addr` (port 0 picks a free port).
+    pub async fn start(addr: SocketAddr, config: &SimConfig) -> std::io::Result<Simulator> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let base_url = format!("http://{local}");
+        let world = seed::seed(config);
+        let info = world.info(&base_url);
+        let app = router(Arc::new(RwLock::new(world)));
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+            if let Err(error) = served {
+                tracing::error!(%error, "JumpCloud simulator stopped");
+            }
+        });
+        Ok(Simulator {
+            info,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        })
+    }
+
+    /// Stops accepting connections and waits for the server task to end.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+fn router(world: SharedWorld) -> Router {
+    Router::new()
+        .route("/api/organizations", get(organizations::list))
+        .route("/api/systemusers", get(users::list))
+        .route("/api/systemusers/{id}", get(users::get_one))
+        .route("/oauth2/token", post(auth::token))
+        .fallback(error::unknown_route)
+        .with_state(world)
+}

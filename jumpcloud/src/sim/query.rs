@@ -1,0 +1,194 @@
+//! v1 list parameters as JumpCloud reads them: `limit` (default 10, at most 100), `skip`,
+//! space-separated `sort` and `fields`, and `filter=<field>:$<op>:<value>` (NOTES §3, §4).
+
+use std::cmp::Ordering;
+
+use serde_json::{Value, json};
+
+use super::error::SimError;
+use super::world::Object;
+
+const MAX_LIMIT: usize = 100;
+
+pub(crate) struct ListQuery {
+    limit: usize,
+    skip: usize,
+    sort: Vec<(String, bool)>,
+    fields: Option<Vec<String>>,
+    all_of: Vec<Filter>,
+    any_of: Vec<Filter>,
+}
+
+struct Filter {
+    field: String,
+    op: Op,
+    value: String,
+}
+
+#[derive(Clone, Copy)]
+enum Op {
+    Eq,
+    Ne,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+impl ListQuery {
+    pub fn parse(raw: Option<&str>) -> Result<Self, SimError> {
+        let mut query = ListQuery {
+            limit: 10,
+            skip: 0,
+            sort: Vec::new(),
+            fields: None,
+            all_of: Vec::new(),
+            any_of: Vec::new(),
+        };
+        for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+            match key.as_ref() {
+                "limit" => {
+                    let limit: usize = value.parse().map_err(|_| {
+                        SimError::bad_request(format!(
+                            "request parameter \"limit\" is not a valid integer: {value}"
+                        ))
+                    })?;
+                    if limit > MAX_LIMIT {
+                        return Err(SimError::bad_request(
+                            "request parameter \"limit\" exceeds maximum value of 100",
+                        ));
+                    }
+                    query.limit = limit;
+                }
+                "skip" => {
+                    query.skip = value.parse().map_err(|_| {
+                        SimError::bad_request(format!("request parameter \"skip\" is not a valid non-negative integer: {value}"))
+                    })?;
+                }
+                "sort" => {
+                    query.sort = value
+                        .split_whitespace()
+                        .map(|field| match field.strip_prefix('-') {
+                            Some(name) => (name.to_string(), true),
+                            None => (field.to_string(), false),
+                        })
+                        .collect();
+                }
+                "fields" => {
+                    query.fields = Some(value.split_whitespace().map(str::to_string).collect());
+                }
+                "filter" => query.all_of.push(Filter::parse(&value)?),
+                key if key.starts_with("filter[or]") => query.any_of.push(Filter::parse(&value)?),
+                key if key.starts_with("filter[") => query.all_of.push(Filter::parse(&value)?),
+                _ => {}
+            }
+        }
+        Ok(query)
+    }
+
+    /// Filters, sorts and pages `objects` into a v1 `{totalCount, results}` envelope.
+    pub fn respond<'a>(&self, objects: impl Iterator<Item = &'a Object>) -> Value {
+        let mut matching: Vec<&Object> = objects
+            .filter(|object| self.all_of.iter().all(|filter| filter.matches(object)))
+            .filter(|object| {
+                self.any_of.is_empty() || self.any_of.iter().any(|filter| filter.matches(object))
+            })
+            .collect();
+        if !self.sort.is_empty() {
+            matching.sort_by(|a, b| {
+                self.sort
+                    .iter()
+                    .map(|(field, descending)| {
+                        let order = compare(a.get(field), b.get(field));
+                        if *descending { order.reverse() } else { order }
+                    })
+                    .find(|order| order.is_ne())
+                    .unwrap_or(Ordering::Equal)
+            });
+        }
+        let total = matching.len();
+        let results: Vec<Value> = matching
+            .into_iter()
+            .skip(self.skip)
+            .take(self.limit)
+            .map(|object| Value::Object(self.project(object)))
+            .collect();
+        json!({ "totalCount": total, "results": results })
+    }
+
+    fn project(&self, object: &Object) -> Object {
+        match &self.fields {
+            None => object.clone(),
+            Some(fields) => object
+                .iter()
+                .filter(|(key, _)| *key == "_id" || fields.iter().any(|field| field == *key))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect(),
+        }
+    }
+}
+
+impl Filter {
+    fn parse(text: &str) -> Result<Self, SimError> {
+        let invalid = || SimError::bad_request(format!("invalid filter: {text}"));
+        let (field, rest) = text.split_once(':').ok_or_else(invalid)?;
+        let (op, value) = rest.split_once(':').ok_or_else(invalid)?;
+        let op = match op {
+            "$eq" => Op::Eq,
+            "$ne" => Op::Ne,
+            "$gt" => Op::Gt,
+            "$gte" => Op::Gte,
+            "$lt" => Op::Lt,
+            "$lte" => Op::Lte,
+            _ => return Err(invalid()),
+        };
+        Ok(Filter {
+            field: field.to_string(),
+            op,
+            value: value.to_string(),
+        })
+    }
+
+    fn matches(&self, object: &Object) -> bool {
+        let actual = object.get(&self.field);
+        // The filter value is text; read it as the stored field's type (values are
+        // case-sensitive, as JumpCloud documents).
+        let wanted = match actual {
+            Some(Value::Bool(_)) => self.value.parse().map(Value::Bool).unwrap_or(Value::Null),
+            Some(Value::Number(_)) => self
+                .value
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
+            _ if self.value == "null" => Value::Null,
+            _ => Value::String(self.value.clone()),
+        };
+        let order = compare(actual, Some(&wanted));
+        match self.op {
+            Op::Eq => order.is_eq(),
+            Op::Ne => order.is_ne(),
+            Op::Gt => order.is_gt(),
+            Op::Gte => order.is_ge(),
+            Op::Lt => order.is_lt(),
+            Op::Lte => order.is_le(),
+        }
+    }
+}
+
+/// Orders JSON values of one field; missing and null sort first.
+fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
+    match (a.unwrap_or(&Value::Null), b.unwrap_or(&Value::Null)) {
+        (Value::Null, Value::Null) => Ordering::Equal,
+        (Value::Null, _) => Ordering::Less,
+        (_, Value::Null) => Ordering::Greater,
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .partial_cmp(&y.as_f64())
+            .unwrap_or(Ordering::Equal),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (x, y) => x.to_string().cmp(&y.to_string()),
+    }
+}
