@@ -1,0 +1,175 @@
+mod common;
+
+use common::{ADMIN_EMAIL, ADMIN_PASSWORD, location, session_cookie, spawn_app};
+
+#[tokio::test]
+async fn health_endpoints_report_process_and_database() {
+    let app = spawn_app().await;
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok");
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+}
+
+#[tokio::test]
+async fn anonymous_visitors_are_sent_to_login_which_shows_the_demo_banner() {
+    let app = spawn_app().await;
+    let home = app.get_page("/").await;
+    assert_eq!(home.status(), 302);
+    assert_eq!(location(&home), "/login?next=/");
+
+    let login = app.get_page("/login").await;
+    assert_eq!(login.status(), 200);
+    let html = login.text().await.unwrap();
+    assert!(html.contains("Demo data: simulated JumpCloud"));
+    assert!(html.contains(r#"<form action="/api/login" method="post""#));
+    assert!(html.contains(r#"name="email""#) && html.contains(r#"name="password""#));
+}
+
+#[tokio::test]
+async fn login_sets_a_hardened_cookie_and_opens_the_dashboard() {
+    let app = spawn_app().await;
+    let response = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(location(&response), "/");
+    let cookie = session_cookie(&response).expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http must not mark the cookie Secure: {cookie}");
+    assert!(cookie.contains("Max-Age=28800"), "idle expiry of 8 hours: {cookie}");
+
+    let home = app.get_page("/").await;
+    assert_eq!(home.status(), 200);
+    let html = home.text().await.unwrap();
+    assert!(html.contains("Dashboard"));
+    assert!(html.contains("Demo data: simulated JumpCloud"));
+    // The organizations come from the simulator over HTTP, with their user counts.
+    for org in ["Acme Robotics", "Globex Health", "Initech Logistics", "Northwind Traders"] {
+        assert!(html.contains(org), "{org} missing from the dashboard");
+    }
+    assert!(html.contains(r#"<td class="num">60</td>"#));
+}
+
+#[tokio::test]
+async fn a_wrong_password_shows_an_error_and_creates_no_session() {
+    let app = spawn_app().await;
+    let response = app.login(ADMIN_EMAIL, "not-the-password").await;
+    assert_eq!(response.status(), 302);
+    assert!(session_cookie(&response).is_none(), "no session for a failed login");
+    let back = location(&response);
+    assert!(back.contains("/login?") && back.contains("__err="), "{back}");
+
+    let page = app.client.get(&back).header("accept", "text/html").send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"role="alert""#) && html.contains("Wrong email or password."));
+
+    assert_eq!(app.get_page("/").await.status(), 302, "still signed out");
+}
+
+#[tokio::test]
+async fn unknown_email_and_malformed_email_are_refused() {
+    let app = spawn_app().await;
+    let unknown = app.login("nobody@example.com", ADMIN_PASSWORD).await;
+    assert!(location(&unknown).contains("__err="));
+    assert!(session_cookie(&unknown).is_none());
+
+    let malformed = app.login("not an email", ADMIN_PASSWORD).await;
+    assert!(location(&malformed).contains("__err="));
+    let html = app
+        .client
+        .get(location(&malformed))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("is not a valid email address"), "{html}");
+}
+
+#[tokio::test]
+async fn login_rotates_the_session_id() {
+    let app = spawn_app().await;
+    let first = session_cookie(&app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await).unwrap();
+    let second = session_cookie(&app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await).unwrap();
+    let id = |cookie: &str| cookie.split(';').next().unwrap().to_string();
+    assert_ne!(id(&first), id(&second));
+
+    // The pre-login id is dead: replaying it shows the login page, not the dashboard.
+    let replay = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/"))
+        .header("accept", "text/html")
+        .header("cookie", id(&first))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 302);
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_on_the_server() {
+    let app = spawn_app().await;
+    let cookie = session_cookie(&app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await).unwrap();
+    let old_id = cookie.split(';').next().unwrap().to_string();
+
+    let logout = app.post_form("/api/logout", "/", &[]).await;
+    assert_eq!(logout.status(), 302);
+    assert_eq!(location(&logout), "/login");
+    assert_eq!(app.get_page("/").await.status(), 302);
+
+    let replay = common::browser_like_client()
+        .get(app.url("/"))
+        .header("accept", "text/html")
+        .header("cookie", old_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 302, "a logged-out session id must not work again");
+}
+
+#[tokio::test]
+async fn next_only_redirects_within_the_site() {
+    let app = spawn_app().await;
+    for (next, expected) in [("/users", "/users"), ("//evil.example", "/"), ("https://evil.example", "/")] {
+        let response = app
+            .post_form(
+                "/api/login",
+                "/login",
+                &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", next)],
+            )
+            .await;
+        assert_eq!(location(&response), expected, "next={next}");
+    }
+}
+
+#[tokio::test]
+async fn server_functions_refuse_anonymous_callers() {
+    let app = spawn_app().await;
+    let response = app.client.post(app.url("/api/dashboard")).send().await.unwrap();
+    assert!(!response.status().is_success());
+    let body = response.text().await.unwrap();
+    assert!(body.contains("Unauthenticated"), "{body}");
+    assert!(!body.contains("Acme Robotics"));
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404_with_the_app_frame() {
+    let app = spawn_app().await;
+    let response = app.get_page("/no/such/page").await;
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.unwrap().contains("Page not found"));
+}
+
+#[tokio::test]
+async fn the_stylesheet_is_served() {
+    let app = spawn_app().await;
+    let css = app.client.get(app.url("/lanyard.css")).send().await.unwrap();
+    assert_eq!(css.status(), 200);
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert!(css.text().await.unwrap().contains(".demo-banner"));
+}
