@@ -36,8 +36,14 @@ async fn login_sets_a_hardened_cookie_and_opens_the_dashboard() {
     let cookie = session_cookie(&response).expect("a session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http must not mark the cookie Secure: {cookie}");
-    assert!(cookie.contains("Max-Age=28800"), "idle expiry of 8 hours: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http must not mark the cookie Secure: {cookie}"
+    );
+    assert!(
+        cookie.contains("Max-Age=28800"),
+        "idle expiry of 8 hours: {cookie}"
+    );
 
     let home = app.get_page("/").await;
     assert_eq!(home.status(), 200);
@@ -45,7 +51,12 @@ async fn login_sets_a_hardened_cookie_and_opens_the_dashboard() {
     assert!(html.contains("Dashboard"));
     assert!(html.contains("Demo data: simulated JumpCloud"));
     // The organizations come from the simulator over HTTP, with their user counts.
-    for org in ["Acme Robotics", "Globex Health", "Initech Logistics", "Northwind Traders"] {
+    for org in [
+        "Acme Robotics",
+        "Globex Health",
+        "Initech Logistics",
+        "Northwind Traders",
+    ] {
         assert!(html.contains(org), "{org} missing from the dashboard");
     }
     assert!(html.contains(r#"<td class="num">60</td>"#));
@@ -56,11 +67,23 @@ async fn a_wrong_password_shows_an_error_and_creates_no_session() {
     let app = spawn_app().await;
     let response = app.login(ADMIN_EMAIL, "not-the-password").await;
     assert_eq!(response.status(), 302);
-    assert!(session_cookie(&response).is_none(), "no session for a failed login");
+    assert!(
+        session_cookie(&response).is_none(),
+        "no session for a failed login"
+    );
     let back = location(&response);
-    assert!(back.contains("/login?") && back.contains("__err="), "{back}");
+    assert!(
+        back.contains("/login?") && back.contains("__err="),
+        "{back}"
+    );
 
-    let page = app.client.get(&back).header("accept", "text/html").send().await.unwrap();
+    let page = app
+        .client
+        .get(&back)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     let html = page.text().await.unwrap();
     assert!(html.contains(r#"role="alert""#) && html.contains("Wrong email or password."));
 
@@ -129,18 +152,30 @@ async fn logout_ends_the_session_on_the_server() {
         .send()
         .await
         .unwrap();
-    assert_eq!(replay.status(), 302, "a logged-out session id must not work again");
+    assert_eq!(
+        replay.status(),
+        302,
+        "a logged-out session id must not work again"
+    );
 }
 
 #[tokio::test]
 async fn next_only_redirects_within_the_site() {
     let app = spawn_app().await;
-    for (next, expected) in [("/users", "/users"), ("//evil.example", "/"), ("https://evil.example", "/")] {
+    for (next, expected) in [
+        ("/users", "/users"),
+        ("//evil.example", "/"),
+        ("https://evil.example", "/"),
+    ] {
         let response = app
             .post_form(
                 "/api/login",
                 "/login",
-                &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", next)],
+                &[
+                    ("email", ADMIN_EMAIL),
+                    ("password", ADMIN_PASSWORD),
+                    ("next", next),
+                ],
             )
             .await;
         assert_eq!(location(&response), expected, "next={next}");
@@ -150,7 +185,12 @@ async fn next_only_redirects_within_the_site() {
 #[tokio::test]
 async fn server_functions_refuse_anonymous_callers() {
     let app = spawn_app().await;
-    let response = app.client.post(app.url("/api/dashboard")).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/dashboard"))
+        .send()
+        .await
+        .unwrap();
     assert!(!response.status().is_success());
     let body = response.text().await.unwrap();
     assert!(body.contains("Unauthenticated"), "{body}");
@@ -168,7 +208,12 @@ async fn unknown_pages_are_404_with_the_app_frame() {
 #[tokio::test]
 async fn the_stylesheet_is_served() {
     let app = spawn_app().await;
-    let css = app.client.get(app.url("/lanyard.css")).send().await.unwrap();
+    let css = app
+        .client
+        .get(app.url("/lanyard.css"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(css.status(), 200);
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
     assert!(css.text().await.unwrap().contains(".demo-banner"));

@@ -22,12 +22,18 @@ fn lanyard(data_dir: &std::path::Path) -> Command {
 
 /// Runs `command` until it serves, returning the child, its address and what it printed.
 fn start(mut command: Command) -> (Child, String, Vec<String>) {
-    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut printed = Vec::new();
     for line in BufReader::new(stdout).lines() {
         let line = line.unwrap();
-        let address = line.strip_prefix("Lanyard is listening on ").map(str::to_string);
+        let address = line
+            .strip_prefix("Lanyard is listening on ")
+            .map(str::to_string);
         printed.push(line);
         if let Some(address) = address {
             return (child, address, printed);
@@ -45,8 +51,16 @@ fn stop(mut child: Child) {
 fn bad_settings_stop_with_one_clear_line_and_no_panic() {
     let dir = tempfile::tempdir().unwrap();
     let cases: &[(&str, &str, &str)] = &[
-        ("LANYARD_ADDR", "not-an-address", "invalid value 'not-an-address'"),
-        ("DATABASE_URL", "mysql://localhost/db", "DATABASE_URL must start with sqlite: or postgres://"),
+        (
+            "LANYARD_ADDR",
+            "not-an-address",
+            "invalid value 'not-an-address'",
+        ),
+        (
+            "DATABASE_URL",
+            "mysql://localhost/db",
+            "DATABASE_URL must start with sqlite: or postgres://",
+        ),
         ("LANYARD_ADMIN_EMAIL", "nobody", "LANYARD_ADMIN_EMAIL"),
         ("LANYARD_ADMIN_PASSWORD", "short", "at least 12 characters"),
         ("RUST_LOG", "=[", "RUST_LOG"),
@@ -65,9 +79,18 @@ fn help_lists_every_setting() {
     let output = Command::new(BINARY).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
     for flag in [
-        "--addr", "--data-dir", "--database-url", "--admin-email", "--admin-password",
-        "LANYARD_ADDR", "LANYARD_DATA_DIR", "DATABASE_URL", "LANYARD_ADMIN_EMAIL",
-        "LANYARD_ADMIN_PASSWORD", "RUST_LOG", "reset-password",
+        "--addr",
+        "--data-dir",
+        "--database-url",
+        "--admin-email",
+        "--admin-password",
+        "LANYARD_ADDR",
+        "LANYARD_DATA_DIR",
+        "DATABASE_URL",
+        "LANYARD_ADMIN_EMAIL",
+        "LANYARD_ADMIN_PASSWORD",
+        "RUST_LOG",
+        "reset-password",
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}");
     }
@@ -82,14 +105,21 @@ async fn the_generated_admin_password_is_printed_once_and_works() {
         .find_map(|line| line.trim().strip_prefix("password:"))
         .map(|password| password.trim().to_string())
         .expect("a generated password on first start");
-    assert!(dir.path().join("lanyard.db").exists(), "SQLite file in the data dir");
+    assert!(
+        dir.path().join("lanyard.db").exists(),
+        "SQLite file in the data dir"
+    );
 
     let client = browser_like_client();
     let login = client
         .post(format!("{address}/api/login"))
         .header("accept", "text/html")
         .header("referer", format!("{address}/login"))
-        .form(&[("email", "admin@localhost"), ("password", password.as_str()), ("next", "")])
+        .form(&[
+            ("email", "admin@localhost"),
+            ("password", password.as_str()),
+            ("next", ""),
+        ])
         .send()
         .await
         .unwrap();
@@ -116,7 +146,11 @@ fn reset_password_sets_a_new_password() {
         .env("LANYARD_NEW_PASSWORD", "a-brand-new-password")
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     let unknown = lanyard(dir.path())
         .args(["reset-password", "--email", "ghost@localhost"])

@@ -107,9 +107,8 @@ pub struct NewAccount<'a> {
 pub async fn create(db: &Db, new: NewAccount<'_>) -> Result<Account, AppError> {
     password::check_strength(new.password)?;
     let hash = password::hash(new.password.to_string()).await?;
-    let id: i64 =
-        on_db!(db, |pool| {
-            sqlx::query_scalar(
+    let id: i64 = on_db!(db, |pool| {
+        sqlx::query_scalar(
         "INSERT INTO accounts (email, display_name, password_hash, installation_role, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id"
     )
@@ -120,13 +119,13 @@ pub async fn create(db: &Db, new: NewAccount<'_>) -> Result<Account, AppError> {
     .bind(now_unix())
     .fetch_one(pool)
     .await
-        })
-        .map_err(|error| match AppError::from(error) {
-            AppError::Conflict(_) => {
-                AppError::Conflict(format!("An account for {} already exists.", new.email))
-            }
-            other => other,
-        })?;
+    })
+    .map_err(|error| match AppError::from(error) {
+        AppError::Conflict(_) => {
+            AppError::Conflict(format!("An account for {} already exists.", new.email))
+        }
+        other => other,
+    })?;
     Ok(Account {
         id,
         email: new.email.to_string(),

@@ -79,7 +79,12 @@ impl TestApp {
 
     /// A plain HTML form post to a server function, as a browser without JavaScript
     /// sends it from `from_page`.
-    pub async fn post_form(&self, endpoint: &str, from_page: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn post_form(
+        &self,
+        endpoint: &str,
+        from_page: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
         self.client
             .post(self.url(endpoint))
             .header(ACCEPT, "text/html")

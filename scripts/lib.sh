@@ -1,0 +1,70 @@
+# Shared by scripts/run, scripts/test and scripts/bench. Sourced, not run.
+# Installs what a fresh machine lacks; every step is skipped when already done.
+
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# Builds outside the clone survive fresh clones (CI) and keep warm builds fast.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lanyard/target}"
+export PATH="$HOME/.cargo/bin:$PATH"
+BIN="$CARGO_TARGET_DIR/debug/lanyard"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+apt_install() {
+  local missing=()
+  for package in "$@"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "Installing Debian packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+# The WASM toolchain: the wasm32 target, wasm-bindgen-cli at exactly the Cargo.lock
+# version (cargo-leptos would otherwise try to download it, which fails offline), and
+# cargo-leptos 0.3.10 (the newest that builds on Rust 1.95).
+ensure_wasm_tools() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "Adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  local wanted
+  wanted="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wanted" ]; then
+    say "Installing wasm-bindgen-cli $wanted (about 2 minutes, once per machine)"
+    # Not --locked: its lock file pins a webpki-roots that no longer builds.
+    cargo install wasm-bindgen-cli --version "$wanted"
+  fi
+  if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "0.3.10" ]; then
+    say "Installing cargo-leptos 0.3.10 (about 9 minutes, once per machine)"
+    cargo install --locked cargo-leptos --version 0.3.10
+  fi
+}
+
+# Builds the server binary and the hydration bundle into target/site/pkg.
+build_site() {
+  say "Building the server and the WASM bundle (cargo leptos build)"
+  cargo leptos build
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_for_url URL SECONDS
+wait_for_url() {
+  local deadline=$((SECONDS + $2))
+  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "timed out waiting for $1" >&2
+      return 1
+    fi
+    sleep 0.3
+  done
+}
