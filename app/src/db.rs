@@ -54,13 +54,13 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
-            if let Some(parent) = Path::new(options.get_filename()).parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent).map_err(|source| DbError::CreateDir {
-                        path: parent.display().to_string(),
-                        source,
-                    })?;
-                }
+            if let Some(parent) = Path::new(options.get_filename()).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent).map_err(|source| DbError::CreateDir {
+                    path: parent.display().to_string(),
+                    source,
+                })?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)

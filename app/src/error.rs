@@ -69,10 +69,10 @@ mod ssr {
 
     impl From<sqlx::Error> for AppError {
         fn from(error: sqlx::Error) -> Self {
-            if let sqlx::Error::Database(db) = &error {
-                if db.is_unique_violation() {
-                    return AppError::Conflict("That already exists.".into());
-                }
+            if let sqlx::Error::Database(db) = &error
+                && db.is_unique_violation()
+            {
+                return AppError::Conflict("That already exists.".into());
             }
             tracing::error!(%error, "database error");
             AppError::Internal

@@ -199,10 +199,10 @@ impl OrgClient {
                 request.header("x-api-key", value)
             }
         };
-        if let Some(org_id) = &self.connection.org_id {
-            if !rejects_org_header(&call.path) {
-                request = request.header("x-org-id", org_id);
-            }
+        if let Some(org_id) = &self.connection.org_id
+            && !rejects_org_header(&call.path)
+        {
+            request = request.header("x-org-id", org_id);
         }
         if let Some(body) = &call.body {
             request = request.json(body);

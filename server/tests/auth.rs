@@ -1,3 +1,6 @@
+// Test crates: a failed unwrap is a failed test, with its message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{ADMIN_EMAIL, ADMIN_PASSWORD, location, session_cookie, spawn_app};

@@ -1,3 +1,6 @@
+// Test crates: a failed unwrap is a failed test, with its message.
+#![allow(clippy::unwrap_used)]
+
 //! The `lanyard` binary as an operator runs it.
 
 mod common;
@@ -39,7 +42,8 @@ fn start(mut command: Command) -> (Child, String, Vec<String>) {
             return (child, address, printed);
         }
     }
-    panic!("lanyard exited before listening: {printed:?}");
+    let status = child.wait();
+    panic!("lanyard exited before listening ({status:?}): {printed:?}");
 }
 
 fn stop(mut child: Child) {
