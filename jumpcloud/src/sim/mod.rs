@@ -12,9 +12,13 @@ mod users;
 mod world;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use axum::Router;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -60,6 +64,7 @@ pub(crate) type SharedWorld = Arc<RwLock<World>>;
 /// A running simulator. Dropping it stops the server.
 pub struct Simulator {
     pub info: SimInfo,
+    requests: Arc<AtomicU64>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -72,7 +77,11 @@ impl Simulator {
         let base_url = format!("http://{local}");
         let world = seed::seed(config);
         let info = world.info(&base_url);
-        let app = router(Arc::new(RwLock::new(world)));
+        let requests = Arc::new(AtomicU64::new(0));
+        let app = router(Arc::new(RwLock::new(world))).layer(middleware::from_fn_with_state(
+            requests.clone(),
+            count_request,
+        ));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app)
@@ -86,9 +95,15 @@ impl Simulator {
         });
         Ok(Simulator {
             info,
+            requests,
             shutdown: Some(shutdown),
             task: Some(task),
         })
+    }
+
+    /// API requests served so far, for tests that count JumpCloud calls.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
     }
 
     /// Stops accepting connections and waits for the server task to end.
@@ -108,6 +123,15 @@ impl Drop for Simulator {
             let _ = shutdown.send(());
         }
     }
+}
+
+async fn count_request(
+    axum::extract::State(counter): axum::extract::State<Arc<AtomicU64>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    counter.fetch_add(1, Ordering::Relaxed);
+    next.run(request).await
 }
 
 fn router(world: SharedWorld) -> Router {

@@ -1,0 +1,163 @@
+//! The client against the simulator over real HTTP on loopback.
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use jumpcloud::sim::{SimConfig, Simulator};
+use jumpcloud::{Client, ClientConfig, Connection, Credentials, Error, OrgClient, Secret};
+
+async fn simulator(users_per_org: usize) -> Simulator {
+    let config = SimConfig {
+        client_orgs: 2,
+        users_per_org,
+        seed: 7,
+    };
+    Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), &config)
+        .await
+        .unwrap()
+}
+
+fn client() -> Client {
+    Client::new(ClientConfig {
+        timeout: Duration::from_secs(5),
+        max_retries: 2,
+        backoff_base: Duration::from_millis(10),
+    })
+    .unwrap()
+}
+
+fn handle(sim: &Simulator, key: &str, org_id: Option<&str>) -> OrgClient {
+    client().for_org(Connection {
+        base_url: sim.info.base_url.parse().unwrap(),
+        credentials: Credentials::ApiKey(Secret::new(key)),
+        org_id: org_id.map(str::to_string),
+    })
+}
+
+#[tokio::test]
+async fn listing_all_users_pages_by_100_and_follows_the_total() {
+    let sim = simulator(250).await;
+    let org = &sim.info.orgs[0];
+    let api = handle(&sim, &org.api_key, None);
+    let before = sim.requests();
+    let mut progress = Vec::new();
+    let users = api
+        .list_all_users(&mut |fetched, total| progress.push((fetched, total)))
+        .await
+        .unwrap();
+    assert_eq!(users.len(), 250);
+    assert_eq!(
+        sim.requests() - before,
+        3,
+        "250 users are 3 pages of at most 100"
+    );
+    assert_eq!(
+        progress,
+        vec![(100, Some(250)), (200, Some(250)), (250, Some(250))]
+    );
+    let mut ids: Vec<_> = users.iter().map(|user| user.id.clone()).collect();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        250,
+        "a stable sort gives every user exactly once"
+    );
+    assert_eq!(api.count_users().await.unwrap(), 250);
+}
+
+#[tokio::test]
+async fn a_user_can_be_fetched_by_id_and_a_bad_id_never_reaches_the_api() {
+    let sim = simulator(5).await;
+    let api = handle(&sim, &sim.info.orgs[0].api_key, None);
+    let users = api.list_all_users(&mut |_, _| {}).await.unwrap();
+    let user = api.get_user(&users[0].id).await.unwrap();
+    assert_eq!(user, users[0]);
+    let before = sim.requests();
+    assert!(matches!(
+        api.get_user("../organizations").await,
+        Err(Error::BadRequest(_))
+    ));
+    assert_eq!(sim.requests(), before);
+    assert!(matches!(
+        api.get_user("0123456789abcdef01234567").await,
+        Err(Error::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_unauthorized_with_jumpclouds_message() {
+    let sim = simulator(1).await;
+    let error = handle(&sim, "not-a-key", None)
+        .count_users()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        Error::Unauthorized("Unauthorized: api key user not found".into())
+    );
+}
+
+#[tokio::test]
+async fn a_multi_tenant_key_needs_an_org_except_on_provider_routes() {
+    let sim = simulator(3).await;
+    let without_org = handle(&sim, &sim.info.msp_api_key, None);
+    assert_eq!(
+        without_org.count_users().await.unwrap_err(),
+        Error::Unauthorized("Unauthorized: no organization selected".into())
+    );
+    let orgs = without_org.list_organizations().await.unwrap();
+    assert_eq!(
+        orgs.len(),
+        2,
+        "the MSP sees its client orgs, not the standalone one"
+    );
+
+    let with_org = handle(&sim, &sim.info.msp_api_key, Some(&orgs[1].id));
+    assert_eq!(with_org.count_users().await.unwrap(), 3);
+    // The client leaves x-org-id off /organizations, which would refuse it with 403.
+    assert_eq!(with_org.list_organizations().await.unwrap(), orgs);
+
+    let standalone = sim.info.orgs.iter().find(|org| !org.msp).unwrap();
+    let foreign = handle(&sim, &sim.info.msp_api_key, Some(&standalone.id));
+    assert!(matches!(
+        foreign.count_users().await,
+        Err(Error::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_simulator_enforces_jumpclouds_documented_limits() {
+    let sim = simulator(1).await;
+    let http = reqwest::Client::new();
+    let org = &sim.info.orgs[0];
+    let get = |path: &str, key: &str| {
+        http.get(format!("{}{path}", sim.info.base_url))
+            .header("x-api-key", key.to_string())
+    };
+
+    let too_many = get("/api/systemusers?limit=101", &org.api_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_many.status(), 400);
+    let body: serde_json::Value = too_many.json().await.unwrap();
+    assert_eq!(
+        body["message"],
+        "request parameter \"limit\" exceeds maximum value of 100"
+    );
+
+    let header_on_provider_route = get("/api/organizations", &sim.info.msp_api_key)
+        .header("x-org-id", org.id.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header_on_provider_route.status(), 403);
+
+    let malformed = get("/api/systemusers", &sim.info.msp_api_key)
+        .header("x-org-id", "nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+}
