@@ -124,16 +124,7 @@ async fn login_rotates_the_session_id() {
     assert_ne!(id(&first), id(&second));
 
     // The pre-login id is dead: replaying it shows the login page, not the dashboard.
-    let replay = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(app.url("/"))
-        .header("accept", "text/html")
-        .header("cookie", id(&first))
-        .send()
-        .await
-        .unwrap();
+    let replay = app.get_page_with_cookie("/", &id(&first)).await;
     assert_eq!(replay.status(), 302);
 }
 
@@ -148,13 +139,7 @@ async fn logout_ends_the_session_on_the_server() {
     assert_eq!(location(&logout), "/login");
     assert_eq!(app.get_page("/").await.status(), 302);
 
-    let replay = common::browser_like_client()
-        .get(app.url("/"))
-        .header("accept", "text/html")
-        .header("cookie", old_id)
-        .send()
-        .await
-        .unwrap();
+    let replay = app.get_page_with_cookie("/", &old_id).await;
     assert_eq!(
         replay.status(),
         302,

@@ -95,6 +95,17 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A page load carrying only `cookie` (e.g. a replayed, supposedly dead session).
+    pub async fn get_page_with_cookie(&self, path: &str, cookie: &str) -> reqwest::Response {
+        browser_like_client()
+            .get(self.url(path))
+            .header(ACCEPT, "text/html")
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
         self.post_form(
             "/api/login",
