@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::error::Error;
+use crate::oauth::{SecretUsed, ServiceAccount, TokenCache};
 use crate::secret::Secret;
 
 /// Settings shared by every call, whatever the organization.
@@ -36,6 +37,7 @@ impl Default for ClientConfig {
 pub struct Client {
     http: reqwest::Client,
     config: Arc<ClientConfig>,
+    tokens: TokenCache,
 }
 
 /// How to reach one JumpCloud organization.
@@ -52,6 +54,7 @@ pub struct Connection {
 #[derive(Debug, Clone)]
 pub enum Credentials {
     ApiKey(Secret),
+    ServiceAccount(ServiceAccount),
 }
 
 /// Routes that refuse `x-org-id` with 403 (NOTES §2): they are provider-level.
@@ -97,6 +100,7 @@ impl Client {
         Ok(Client {
             http,
             config: Arc::new(config),
+            tokens: TokenCache::default(),
         })
     }
 
@@ -160,6 +164,25 @@ impl OrgClient {
         &self.connection
     }
 
+    /// Checks the credentials with JumpCloud (one cheap call) and, for a service
+    /// account, reports which secret worked.
+    pub async fn verify(&self) -> Result<Option<SecretUsed>, Error> {
+        let probe = Call::get("/api/organizations")
+            .query("limit", 1)
+            .query("fields", "_id");
+        self.execute(probe).await?;
+        Ok(match &self.connection.credentials {
+            Credentials::ApiKey(_) => None,
+            Credentials::ServiceAccount(account) => Some(
+                self.client
+                    .tokens
+                    .token(&self.client.http, account)
+                    .await?
+                    .1,
+            ),
+        })
+    }
+
     pub(crate) async fn execute(&self, call: Call) -> Result<Reply, Error> {
         let config = &self.client.config;
         let mut attempt = 0;
@@ -178,7 +201,18 @@ impl OrgClient {
         }
     }
 
+    /// One attempt; a service-account token JumpCloud refuses is replaced once.
     async fn execute_once(&self, call: &Call) -> Result<Reply, Error> {
+        match (self.send(call).await, &self.connection.credentials) {
+            (Err(Error::Unauthorized(_)), Credentials::ServiceAccount(account)) => {
+                self.client.tokens.invalidate(account);
+                self.send(call).await
+            }
+            (result, _) => result,
+        }
+    }
+
+    async fn send(&self, call: &Call) -> Result<Reply, Error> {
         let url = self
             .connection
             .base_url
@@ -197,6 +231,10 @@ impl OrgClient {
                 })?;
                 value.set_sensitive(true);
                 request.header("x-api-key", value)
+            }
+            Credentials::ServiceAccount(account) => {
+                let (token, _) = self.client.tokens.token(&self.client.http, account).await?;
+                request.bearer_auth(token.expose())
             }
         };
         if let Some(org_id) = &self.connection.org_id

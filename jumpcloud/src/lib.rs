@@ -8,6 +8,7 @@
 
 mod client;
 mod error;
+mod oauth;
 pub mod organizations;
 mod paging;
 mod secret;
@@ -18,5 +19,6 @@ pub mod sim;
 
 pub use client::{Client, ClientConfig, Connection, Credentials, OrgClient};
 pub use error::Error;
+pub use oauth::{SecretUsed, ServiceAccount};
 pub use paging::Page;
 pub use secret::Secret;

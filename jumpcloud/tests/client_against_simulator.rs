@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use jumpcloud::sim::{SimConfig, Simulator};
-use jumpcloud::{Client, ClientConfig, Connection, Credentials, Error, OrgClient, Secret};
+use jumpcloud::{
+    Client, ClientConfig, Connection, Credentials, Error, OrgClient, Secret, SecretUsed,
+    ServiceAccount,
+};
 
 async fn simulator(users_per_org: usize) -> Simulator {
     let config = SimConfig {
@@ -160,4 +163,62 @@ async fn the_simulator_enforces_jumpclouds_documented_limits() {
         .await
         .unwrap();
     assert_eq!(malformed.status(), 400);
+}
+
+fn service_account_handle(sim: &Simulator, client: &Client, org_id: &str) -> OrgClient {
+    let account = &sim.info.service_account;
+    client.for_org(Connection {
+        base_url: sim.info.base_url.parse().unwrap(),
+        credentials: Credentials::ServiceAccount(ServiceAccount {
+            client_id: account.client_id.clone(),
+            primary_secret: Secret::new(&account.client_secret),
+            secondary_secret: Some(Secret::new(&account.secondary_secret)),
+            token_url: account.token_url.parse().unwrap(),
+        }),
+        org_id: Some(org_id.to_string()),
+    })
+}
+
+#[tokio::test]
+async fn a_service_account_token_is_fetched_once_and_reused() {
+    let sim = simulator(4).await;
+    let client = client();
+    let api = service_account_handle(&sim, &client, &sim.info.orgs[0].id);
+    assert_eq!(api.verify().await.unwrap(), Some(SecretUsed::Primary));
+    let before = sim.requests();
+    assert_eq!(api.count_users().await.unwrap(), 4);
+    assert_eq!(sim.requests() - before, 1, "the cached token is reused");
+
+    // A second handle of the same client shares the token.
+    let other = service_account_handle(&sim, &client, &sim.info.orgs[1].id);
+    let before = sim.requests();
+    assert_eq!(other.count_users().await.unwrap(), 4);
+    assert_eq!(sim.requests() - before, 1);
+}
+
+#[tokio::test]
+async fn a_refused_token_is_replaced_once() {
+    let sim = simulator(2).await;
+    let api = service_account_handle(&sim, &client(), &sim.info.orgs[0].id);
+    api.count_users().await.unwrap();
+    sim.revoke_tokens();
+    let before = sim.requests();
+    assert_eq!(api.count_users().await.unwrap(), 2);
+    assert_eq!(
+        sim.requests() - before,
+        3,
+        "refused call, new token, call again"
+    );
+}
+
+#[tokio::test]
+async fn secret_rotation_falls_back_to_the_secondary_secret() {
+    let sim = simulator(1).await;
+    sim.set_service_account_secrets(&[&sim.info.service_account.secondary_secret]);
+    let api = service_account_handle(&sim, &client(), &sim.info.orgs[0].id);
+    assert_eq!(api.verify().await.unwrap(), Some(SecretUsed::Secondary));
+
+    sim.set_service_account_secrets(&["something-else"]);
+    let fresh = service_account_handle(&sim, &client(), &sim.info.orgs[0].id);
+    assert!(matches!(fresh.verify().await, Err(Error::Unauthorized(_))));
 }

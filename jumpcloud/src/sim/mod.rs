@@ -64,6 +64,7 @@ pub(crate) type SharedWorld = Arc<RwLock<World>>;
 /// A running simulator. Dropping it stops the server.
 pub struct Simulator {
     pub info: SimInfo,
+    world: SharedWorld,
     requests: Arc<AtomicU64>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -78,7 +79,8 @@ impl Simulator {
         let world = seed::seed(config);
         let info = world.info(&base_url);
         let requests = Arc::new(AtomicU64::new(0));
-        let app = router(Arc::new(RwLock::new(world))).layer(middleware::from_fn_with_state(
+        let world = Arc::new(RwLock::new(world));
+        let app = router(world.clone()).layer(middleware::from_fn_with_state(
             requests.clone(),
             count_request,
         ));
@@ -95,6 +97,7 @@ impl Simulator {
         });
         Ok(Simulator {
             info,
+            world,
             requests,
             shutdown: Some(shutdown),
             task: Some(task),
@@ -104,6 +107,21 @@ impl Simulator {
     /// API requests served so far, for tests that count JumpCloud calls.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Replaces the service account's accepted secrets, as an admin rotating them in
+    /// JumpCloud's console would.
+    pub fn set_service_account_secrets(&self, secrets: &[&str]) {
+        if let Ok(mut world) = self.world.write() {
+            world.service_account.secrets = secrets.iter().map(|s| s.to_string()).collect();
+        }
+    }
+
+    /// Invalidates every issued access token, as their expiry would.
+    pub fn revoke_tokens(&self) {
+        if let Ok(mut world) = self.world.write() {
+            world.tokens.clear();
+        }
     }
 
     /// Stops accepting connections and waits for the server task to end.
