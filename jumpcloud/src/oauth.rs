@@ -39,10 +39,13 @@ struct CachedToken {
     used: SecretUsed,
 }
 
+/// Tokens by (token URL, client id).
+type Tokens = HashMap<(String, String), CachedToken>;
+
 /// Tokens shared by every handle of one [`Client`](crate::Client).
 #[derive(Clone, Default)]
 pub(crate) struct TokenCache {
-    tokens: Arc<Mutex<HashMap<(String, String), CachedToken>>>,
+    tokens: Arc<Mutex<Tokens>>,
 }
 
 #[derive(Deserialize)]
@@ -105,9 +108,7 @@ impl TokenCache {
         }
     }
 
-    fn lock(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, HashMap<(String, String), CachedToken>>, Error> {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Tokens>, Error> {
         self.tokens
             .lock()
             .map_err(|_| Error::Transport("token cache unavailable".into()))
