@@ -150,12 +150,17 @@ impl Call {
 
 /// A successful response, body not yet decoded.
 pub(crate) struct Reply {
+    pub headers: HeaderMap,
     pub body: bytes::Bytes,
 }
 
 impl Reply {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|error| Error::Decode(error.to_string()))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)?.to_str().ok()
     }
 }
 
@@ -250,7 +255,7 @@ impl OrgClient {
         let headers = response.headers().clone();
         let body = response.bytes().await?;
         if status.is_success() {
-            return Ok(Reply { body });
+            return Ok(Reply { headers, body });
         }
         let retry_after = (status == StatusCode::TOO_MANY_REQUESTS)
             .then(|| parse_retry_after(&headers))

@@ -8,6 +8,7 @@
 
 mod client;
 mod error;
+pub mod groups;
 mod oauth;
 pub mod organizations;
 mod paging;

@@ -1,6 +1,7 @@
 //! JumpCloud's list paging (NOTES §3): `limit` is capped at 100, v1 lists carry
 //! `totalCount` in an envelope, and pages may come back short even when more follow, so
-//! a known total decides when to stop, never a short page.
+//! a known total decides when to stop, never a short page. v2 lists are bare arrays with
+//! the total in an `x-total-count` header and sometimes a `Link: <…>; rel="next"`.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -63,5 +64,95 @@ impl OrgClient {
                 return Ok(items);
             }
         }
+    }
+}
+
+impl OrgClient {
+    /// Every item of a v2 list, 100 at a time. `sort` must be a unique field the route
+    /// accepts (`name` on group collections, which refuse `id`; NOTES §19). Follows
+    /// `Link rel=next` on the same host when sent, else `x-total-count`, else full pages.
+    pub(crate) async fn v2_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        sort: Option<&str>,
+        progress: &mut (dyn FnMut(usize, Option<u64>) + Send),
+    ) -> Result<Vec<T>, Error> {
+        let mut items = Vec::new();
+        let mut skip = 0;
+        loop {
+            let mut call = Call::get(path)
+                .query("limit", MAX_LIMIT)
+                .query("skip", skip);
+            if let Some(sort) = sort {
+                call = call.query("sort", sort);
+            }
+            let reply = self.execute(call).await?;
+            let page: Vec<T> = reply.json()?;
+            let received = page.len() as u64;
+            let total = reply
+                .header("x-total-count")
+                .and_then(|v| v.trim().parse().ok());
+            let next_skip = reply.header("link").and_then(|link| self.next_skip(link));
+            items.extend(page);
+            progress(items.len(), total);
+            skip = next_skip.unwrap_or(skip + MAX_LIMIT);
+            let done = match (next_skip, total) {
+                (Some(_), _) => false,
+                (None, Some(total)) => skip >= total,
+                (None, None) => received < MAX_LIMIT,
+            };
+            if done {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// The `skip` of a `Link` header's `rel="next"` URL, if it points at our host.
+    fn next_skip(&self, link: &str) -> Option<u64> {
+        let base = &self.connection().base_url;
+        link.split(',').find_map(|part| {
+            let (target, params) = part.split_once(';')?;
+            if !params.contains("rel=\"next\"") && !params.contains("rel=next") {
+                return None;
+            }
+            let url = base
+                .join(target.trim().trim_start_matches('<').trim_end_matches('>'))
+                .ok()?;
+            if url.host_str() != base.host_str()
+                || url.port_or_known_default() != base.port_or_known_default()
+            {
+                return None;
+            }
+            url.query_pairs()
+                .find(|(key, _)| key == "skip")
+                .and_then(|(_, value)| value.parse().ok())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Client, ClientConfig, Connection, Credentials, Secret};
+
+    #[test]
+    fn link_next_is_followed_only_on_the_same_host() {
+        let api = Client::new(ClientConfig::default())
+            .unwrap()
+            .for_org(Connection {
+                base_url: "https://console.jumpcloud.com".parse().unwrap(),
+                credentials: Credentials::ApiKey(Secret::new("k")),
+                org_id: None,
+            });
+        let same =
+            r#"<https://console.jumpcloud.com/api/v2/usergroups?limit=100&skip=200>; rel="next""#;
+        assert_eq!(api.next_skip(same), Some(200));
+        let relative = r#"</api/v2/usergroups?skip=100>; rel="next", </api/v2/usergroups?skip=0>; rel="first""#;
+        assert_eq!(api.next_skip(relative), Some(100));
+        let foreign = r#"<https://evil.example/api/v2/usergroups?skip=100>; rel="next""#;
+        assert_eq!(api.next_skip(foreign), None);
+        assert_eq!(
+            api.next_skip(r#"<https://console.jumpcloud.com/x?skip=5>; rel="prev""#),
+            None
+        );
     }
 }

@@ -11,11 +11,16 @@ use jumpcloud::{
 };
 
 async fn simulator(users_per_org: usize) -> Simulator {
-    let config = SimConfig {
+    simulator_with(SimConfig {
         client_orgs: 2,
         users_per_org,
+        extra_groups_per_org: 0,
         seed: 7,
-    };
+    })
+    .await
+}
+
+async fn simulator_with(config: SimConfig) -> Simulator {
     Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), &config)
         .await
         .unwrap()
@@ -221,4 +226,54 @@ async fn secret_rotation_falls_back_to_the_secondary_secret() {
     sim.set_service_account_secrets(&["something-else"]);
     let fresh = service_account_handle(&sim, &client(), &sim.info.orgs[0].id);
     assert!(matches!(fresh.verify().await, Err(Error::Unauthorized(_))));
+}
+
+#[tokio::test]
+async fn v2_group_lists_page_by_the_total_count_header() {
+    // 6 department groups + 3 standard ones + 241 extra = 250 groups.
+    let sim = simulator_with(SimConfig {
+        client_orgs: 1,
+        users_per_org: 1,
+        extra_groups_per_org: 241,
+        seed: 3,
+    })
+    .await;
+    let api = handle(&sim, &sim.info.orgs[0].api_key, None);
+    let before = sim.requests();
+    let mut totals = Vec::new();
+    let groups = api
+        .list_all_user_groups(&mut |_, total| totals.push(total))
+        .await
+        .unwrap();
+    assert_eq!(groups.len(), 250);
+    assert_eq!(sim.requests() - before, 3);
+    assert_eq!(totals, vec![Some(250); 3]);
+    let names: Vec<_> = groups.iter().map(|group| group.name.clone()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(
+        names, sorted,
+        "sorted by name, the unique field the route accepts"
+    );
+}
+
+#[tokio::test]
+async fn v2_group_lists_refuse_sorting_by_id_and_big_pages() {
+    let sim = simulator(1).await;
+    let http = reqwest::Client::new();
+    let get = |query: &str| {
+        http.get(format!("{}/api/v2/usergroups?{query}", sim.info.base_url))
+            .header("x-api-key", sim.info.orgs[0].api_key.clone())
+            .send()
+    };
+    let by_id = get("sort=id").await.unwrap();
+    assert_eq!(by_id.status(), 400);
+    let body: serde_json::Value = by_id.json().await.unwrap();
+    assert_eq!(body["message"], "invalid sort field: id");
+    assert_eq!(get("limit=101").await.unwrap().status(), 400);
+
+    let page = get("limit=2&sort=name").await.unwrap();
+    assert_eq!(page.headers()["x-total-count"], "9");
+    let groups: Vec<serde_json::Value> = page.json().await.unwrap();
+    assert_eq!(groups.len(), 2, "a bare array, not an envelope");
 }

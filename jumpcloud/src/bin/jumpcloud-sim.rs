@@ -30,6 +30,7 @@ async fn main() -> ExitCode {
     let config = SimConfig {
         client_orgs: args.orgs,
         users_per_org: args.users,
+        extra_groups_per_org: 0,
         seed: args.seed,
     };
     let simulator = match Simulator::start(args.addr, &config).await {

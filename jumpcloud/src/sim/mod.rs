@@ -5,6 +5,7 @@
 
 mod auth;
 mod error;
+mod groups;
 mod organizations;
 mod query;
 mod seed;
@@ -157,6 +158,7 @@ fn router(world: SharedWorld) -> Router {
         .route("/api/organizations", get(organizations::list))
         .route("/api/systemusers", get(users::list))
         .route("/api/systemusers/{id}", get(users::get_one))
+        .route("/api/v2/usergroups", get(groups::list))
         .route("/oauth2/token", post(auth::token))
         .fallback(error::unknown_route)
         .with_state(world)

@@ -86,6 +86,40 @@ impl ListQuery {
         Ok(query)
     }
 
+    /// v2 list parameters: like v1 but `sort` and `fields` are comma-separated, filter
+    /// operators have no `$` (`name:eq:Sales`), and `sort` is limited to the fields the
+    /// route accepts.
+    pub fn parse_v2(raw: Option<&str>, sortable: &[&str]) -> Result<Self, SimError> {
+        let mut v1_style = String::new();
+        for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+            let value = match key.as_ref() {
+                "sort" => {
+                    for field in value.split(',').map(|f| f.trim().trim_start_matches('-')) {
+                        if !sortable.contains(&field) {
+                            return Err(SimError::bad_request(format!(
+                                "invalid sort field: {field}"
+                            )));
+                        }
+                    }
+                    value.replace(',', " ")
+                }
+                "fields" => value.replace(',', " "),
+                "filter" => match value.split_once(':') {
+                    Some((field, rest)) => format!("{field}:${rest}"),
+                    None => value.to_string(),
+                },
+                _ => value.to_string(),
+            };
+            v1_style.push_str(
+                &url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair(&key, &value)
+                    .finish(),
+            );
+            v1_style.push('&');
+        }
+        Self::parse(Some(&v1_style))
+    }
+
     /// Filters, sorts and pages `objects` into a v1 `{totalCount, results}` envelope.
     pub fn respond<'a>(&self, objects: impl Iterator<Item = &'a Object>) -> Value {
         let mut matching: Vec<&Object> = objects
@@ -135,6 +169,8 @@ impl Filter {
         let (op, value) = rest.split_once(':').ok_or_else(invalid)?;
         let op = match op {
             "$eq" => Op::Eq,
+            "$ge" => Op::Gte,
+            "$le" => Op::Lte,
             "$ne" => Op::Ne,
             "$gt" => Op::Gt,
             "$gte" => Op::Gte,

@@ -15,6 +15,8 @@ pub struct SimConfig {
     /// Organizations managed by the MSP. One standalone organization is always added.
     pub client_orgs: usize,
     pub users_per_org: usize,
+    /// User groups per organization beyond the department and standard ones.
+    pub extra_groups_per_org: usize,
     pub seed: u64,
 }
 
@@ -23,6 +25,7 @@ impl Default for SimConfig {
         SimConfig {
             client_orgs: 3,
             users_per_org: 60,
+            extra_groups_per_org: 0,
             seed: 1,
         }
     }
@@ -145,11 +148,13 @@ pub(crate) fn seed(config: &SimConfig) -> World {
         let id = object_id(&mut rng);
         api_keys.insert(secret(&mut rng), Principal::Org(id.clone()));
         let users = seed_users(&mut rng, &name, &id, config.users_per_org);
+        let groups = seed_groups(&mut rng, &id, config.extra_groups_per_org);
         orgs.push(Org {
             id,
             name,
             provider_id: (!standalone).then(|| provider_id.clone()),
             users,
+            groups,
         });
     }
     let msp_api_key = secret(&mut rng);
@@ -281,6 +286,34 @@ fn seed_users(
         }
     }
     users
+}
+
+fn seed_groups(rng: &mut StdRng, org_id: &str, extra: usize) -> BTreeMap<String, Object> {
+    let standard = ["All Staff", "VPN Users", "Laptop Admins"];
+    let names = DEPARTMENTS
+        .iter()
+        .map(|(department, _)| department.to_string())
+        .chain(standard.iter().map(|name| name.to_string()))
+        .chain((1..=extra).map(|n| format!("Project {n:04}")));
+    names
+        .map(|name| {
+            let id = object_id(rng);
+            let group = json!({
+                "id": id,
+                "name": name,
+                "description": format!("Members of {name}"),
+                "email": "",
+                "type": "user_group",
+                "attributes": {},
+                "membershipMethod": "STATIC",
+                "memberQueryExemptions": [],
+                "memberSuggestionsNotify": false,
+                "suggestionCounts": { "add": 0, "remove": 0, "total": 0 },
+                "organizationObjectId": org_id,
+            });
+            (id, group.as_object().cloned().unwrap_or_default())
+        })
+        .collect()
 }
 
 /// A 24-hex-digit id, like JumpCloud's.

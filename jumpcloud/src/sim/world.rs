@@ -23,6 +23,8 @@ pub(crate) struct Org {
     pub provider_id: Option<String>,
     /// v1 system users by `_id`, as `systemuserreturn` objects.
     pub users: BTreeMap<String, Object>,
+    /// v2 user groups by `id`, as `UserGroup` objects.
+    pub groups: BTreeMap<String, Object>,
 }
 
 pub(crate) struct ServiceAccount {
