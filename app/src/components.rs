@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 
-use crate::auth::session_resource;
 use crate::error::AppError;
 
 /// Shows the error of the last submission of a form, if it failed. Works without
@@ -24,15 +23,19 @@ where
     }
 }
 
-/// Marks every page while Lanyard runs against its built-in JumpCloud simulator.
+/// Whether Lanyard talks to its built-in JumpCloud simulator. Reads no session and no
+/// database: the banner on every page must not cost a query.
+#[server(endpoint = "demo_mode")]
+pub async fn get_demo_mode() -> Result<bool, AppError> {
+    crate::error::with_http_status(crate::state::app_state().map(|state| state.demo.is_some()))
+}
+
+/// Marks every page while Lanyard runs against its built-in JumpCloud simulator. Mounted
+/// once above the routes, so navigation does not fetch it again.
 #[component]
 pub fn DemoBanner() -> impl IntoView {
-    let session = session_resource();
-    let demo = move || {
-        session
-            .get()
-            .is_some_and(|info| info.is_ok_and(|info| info.demo))
-    };
+    let mode = Resource::new(|| (), |_| get_demo_mode());
+    let demo = move || mode.get().is_some_and(|demo| demo.unwrap_or(false));
     view! {
         <Transition>
             <Show when=demo>

@@ -17,8 +17,6 @@ pub enum AppError {
     Unauthenticated,
     #[error("Wrong email or password.")]
     InvalidCredentials,
-    #[error("Too many attempts. Wait a minute and try again.")]
-    TooManyAttempts,
     #[error("You do not have access to this.")]
     Forbidden,
     #[error("{0} was not found.")]
@@ -36,7 +34,7 @@ pub enum AppError {
 }
 
 impl AppError {
-    /// The HTTP status this error maps to, for plain (non-Leptos) routes and API clients.
+    /// The HTTP status this error maps to for API clients (see [`with_http_status`]).
     pub fn status(&self) -> u16 {
         match self {
             AppError::BadRequest(_) | AppError::Request(_) => 400,
@@ -44,7 +42,6 @@ impl AppError {
             AppError::Forbidden => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
-            AppError::TooManyAttempts => 429,
             AppError::JumpCloud(_) => 502,
             AppError::Internal => 500,
         }
@@ -61,6 +58,35 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         AppError::Request(value.to_string())
     }
+}
+
+/// The one place server-function errors get their HTTP status: every server function
+/// passes its result through here. A plain HTML form post keeps the redirect back to its
+/// form (that is how the error reaches a page without JavaScript); any other caller gets
+/// the variant's status instead of a blanket 500.
+#[cfg(feature = "ssr")]
+pub fn with_http_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    use axum::http::StatusCode;
+    use axum::http::header::ACCEPT;
+    use axum::http::request::Parts;
+    use leptos::prelude::use_context;
+
+    if let Err(error) = &result {
+        let form_post = use_context::<Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(ACCEPT)
+                .and_then(|accept| accept.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+        });
+        if !form_post
+            && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(status) = StatusCode::from_u16(error.status())
+        {
+            response.set_status(status);
+        }
+    }
+    result
 }
 
 #[cfg(feature = "ssr")]

@@ -21,6 +21,11 @@ pub struct Dashboard {
 
 #[server(endpoint = "dashboard")]
 pub async fn load_dashboard() -> Result<Dashboard, AppError> {
+    crate::error::with_http_status(dashboard().await)
+}
+
+#[cfg(feature = "ssr")]
+async fn dashboard() -> Result<Dashboard, AppError> {
     let state = crate::state::app_state()?;
     let account = crate::auth::session::require_account(&state).await?;
     let orgs = match &state.demo {

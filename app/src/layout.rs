@@ -3,8 +3,9 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_location;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::auth::{LogoutButton, SessionInfo, SignedInAccount, session_resource};
+use crate::auth::{LogoutButton, SignedInAccount, session_resource};
 use crate::components::ErrorPanel;
 
 /// The sections of the console, in navigation order.
@@ -27,12 +28,12 @@ pub fn SignedInLayout() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match session.await {
-                    Ok(SessionInfo { account: Some(account), .. }) => {
+                    Ok(Some(account)) => {
                         view! { <Frame account /> }.into_any()
                     }
-                    Ok(_) => {
+                    Ok(None) => {
                         let here = location.pathname.get_untracked();
-                        let path = format!("/login?next={}", urlencode(&here));
+                        let path = format!("/login?next={}", utf8_percent_encode(&here, QUERY_VALUE));
                         view! { <Redirect path /> }.into_any()
                     }
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
@@ -76,15 +77,11 @@ fn Frame(account: SignedInAccount) -> impl IntoView {
     }
 }
 
-/// Percent-encodes a path for use as a query value.
-fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (byte as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
+/// What stays unescaped in a path passed as a query value: RFC 3986 unreserved
+/// characters and `/`, so `/users` reads as `next=/users`.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::OrgClient;
 use crate::error::Error;
+use crate::paging::ListShape;
 
 /// `UserGroup`, tolerant of missing and extra fields.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -25,7 +26,12 @@ impl OrgClient {
         &self,
         progress: &mut (dyn FnMut(usize, Option<u64>) + Send),
     ) -> Result<Vec<UserGroup>, Error> {
-        self.v2_all("/api/v2/usergroups", Some("name"), progress)
-            .await
+        self.list_all(
+            "/api/v2/usergroups",
+            ListShape::V2Array,
+            Some("name"),
+            progress,
+        )
+        .await
     }
 }

@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use crate::client::OrgClient;
 use crate::error::Error;
+use crate::paging::ListShape;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Organization {
@@ -18,7 +19,12 @@ pub struct Organization {
 impl OrgClient {
     /// `GET /api/organizations`, all pages. Sent without `x-org-id` (the route refuses it).
     pub async fn list_organizations(&self) -> Result<Vec<Organization>, Error> {
-        self.v1_all("/api/organizations", "_id", &mut |_, _| {})
-            .await
+        self.list_all(
+            "/api/organizations",
+            ListShape::V1Envelope,
+            Some("_id"),
+            &mut |_, _| {},
+        )
+        .await
     }
 }

@@ -19,6 +19,15 @@ pub struct Page<T> {
     pub total: Option<u64>,
 }
 
+/// How a route returns a list.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ListShape {
+    /// v1: `{totalCount, results}`.
+    V1Envelope,
+    /// v2: a bare array, the total (when sent) in `x-total-count`.
+    V2Array,
+}
+
 #[derive(Deserialize)]
 struct V1Envelope<T> {
     #[serde(rename = "totalCount", default)]
@@ -36,44 +45,15 @@ impl OrgClient {
         })
     }
 
-    /// Every item of a v1 list, 100 at a time in a stable order (`sort` must name a
-    /// unique field). `progress` hears (items so far, total) after each page.
-    pub(crate) async fn v1_all<T: DeserializeOwned>(
+    /// Every item of a list, 100 at a time. `sort` must be a unique field the route
+    /// accepts (`_id` on v1 lists; `name` on v2 group collections, which refuse `id`;
+    /// NOTES §19), so pages neither skip nor repeat items. The end comes from, in order:
+    /// a same-host `Link rel=next` (v2), the total (v1 `totalCount`, v2 `x-total-count`),
+    /// and only without either, a short page. `progress` hears (items so far, total).
+    pub(crate) async fn list_all<T: DeserializeOwned>(
         &self,
         path: &str,
-        sort: &str,
-        progress: &mut (dyn FnMut(usize, Option<u64>) + Send),
-    ) -> Result<Vec<T>, Error> {
-        let mut items = Vec::new();
-        let mut skip = 0;
-        loop {
-            let call = Call::get(path)
-                .query("limit", MAX_LIMIT)
-                .query("skip", skip)
-                .query("sort", sort);
-            let page: Page<T> = self.v1_page(call).await?;
-            let received = page.items.len() as u64;
-            items.extend(page.items);
-            progress(items.len(), page.total);
-            skip += MAX_LIMIT;
-            let done = match page.total {
-                Some(total) => skip >= total,
-                None => received < MAX_LIMIT,
-            };
-            if done {
-                return Ok(items);
-            }
-        }
-    }
-}
-
-impl OrgClient {
-    /// Every item of a v2 list, 100 at a time. `sort` must be a unique field the route
-    /// accepts (`name` on group collections, which refuse `id`; NOTES §19). Follows
-    /// `Link rel=next` on the same host when sent, else `x-total-count`, else full pages.
-    pub(crate) async fn v2_all<T: DeserializeOwned>(
-        &self,
-        path: &str,
+        shape: ListShape,
         sort: Option<&str>,
         progress: &mut (dyn FnMut(usize, Option<u64>) + Send),
     ) -> Result<Vec<T>, Error> {
@@ -87,12 +67,20 @@ impl OrgClient {
                 call = call.query("sort", sort);
             }
             let reply = self.execute(call).await?;
-            let page: Vec<T> = reply.json()?;
+            let (page, total, next_skip): (Vec<T>, Option<u64>, Option<u64>) = match shape {
+                ListShape::V1Envelope => {
+                    let envelope: V1Envelope<T> = reply.json()?;
+                    (envelope.results, envelope.total_count, None)
+                }
+                ListShape::V2Array => (
+                    reply.json()?,
+                    reply
+                        .header("x-total-count")
+                        .and_then(|v| v.trim().parse().ok()),
+                    reply.header("link").and_then(|link| self.next_skip(link)),
+                ),
+            };
             let received = page.len() as u64;
-            let total = reply
-                .header("x-total-count")
-                .and_then(|v| v.trim().parse().ok());
-            let next_skip = reply.header("link").and_then(|link| self.next_skip(link));
             items.extend(page);
             progress(items.len(), total);
             skip = next_skip.unwrap_or(skip + MAX_LIMIT);

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{Call, OrgClient, object_id};
 use crate::error::Error;
+use crate::paging::ListShape;
 
 /// `systemuserreturn`, tolerant of missing and extra fields (NOTES §17.7).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -69,7 +70,13 @@ impl OrgClient {
         &self,
         progress: &mut (dyn FnMut(usize, Option<u64>) + Send),
     ) -> Result<Vec<SystemUser>, Error> {
-        self.v1_all("/api/systemusers", "_id", progress).await
+        self.list_all(
+            "/api/systemusers",
+            ListShape::V1Envelope,
+            Some("_id"),
+            progress,
+        )
+        .await
     }
 
     pub async fn get_user(&self, id: &str) -> Result<SystemUser, Error> {

@@ -38,12 +38,15 @@ pub enum StartupError {
     },
     #[error("cannot start the demo JumpCloud simulator: {0}")]
     Simulator(#[source] std::io::Error),
+    #[error("the demo JumpCloud simulator reported a bad address: {0}")]
+    SimulatorAddress(#[source] url::ParseError),
     #[error("cannot create the JumpCloud client: {0}")]
     JumpCloud(#[source] jumpcloud::Error),
 }
 
 pub struct Application {
     listener: TcpListener,
+    address: SocketAddr,
     router: axum::Router,
     hydrated: bool,
     /// Kept alive for as long as the application runs: demo mode talks to it.
@@ -102,6 +105,7 @@ impl Application {
         let router = crate::routes::router(state, store, settings, hydrated);
         Ok(Application {
             listener,
+            address,
             router,
             hydrated,
             _simulator: Some(simulator),
@@ -109,9 +113,7 @@ impl Application {
     }
 
     pub fn address(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.address
     }
 
     /// Whether pages carry the hydration scripts (the WASM bundle was found).
@@ -157,7 +159,7 @@ fn demo_from(simulator: &Simulator) -> Result<Demo, StartupError> {
         .info
         .base_url
         .parse()
-        .map_err(|error| StartupError::Simulator(std::io::Error::other(format!("{error}"))))?;
+        .map_err(StartupError::SimulatorAddress)?;
     Ok(Demo {
         base_url,
         orgs: simulator

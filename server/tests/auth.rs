@@ -180,6 +180,11 @@ async fn server_functions_refuse_anonymous_callers() {
         .await
         .unwrap();
     assert!(!response.status().is_success());
+    assert_eq!(
+        response.status(),
+        401,
+        "the variant's status, not a blanket 500"
+    );
     let body = response.text().await.unwrap();
     assert!(body.contains("Unauthenticated"), "{body}");
     assert!(!body.contains("Acme Robotics"));

@@ -21,28 +21,33 @@ pub struct SignedInAccount {
     pub display_name: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionInfo {
-    pub account: Option<SignedInAccount>,
-    /// True when Lanyard talks to its built-in JumpCloud simulator.
-    pub demo: bool,
+#[server(endpoint = "session_info")]
+pub async fn get_signed_in_account() -> Result<Option<SignedInAccount>, AppError> {
+    crate::error::with_http_status(signed_in_account().await)
 }
 
-#[server(endpoint = "session_info")]
-pub async fn get_session_info() -> Result<SessionInfo, AppError> {
+#[cfg(feature = "ssr")]
+async fn signed_in_account() -> Result<Option<SignedInAccount>, AppError> {
     let state = crate::state::app_state()?;
-    let account = session::current_account(&state).await?;
-    Ok(SessionInfo {
-        account: account.map(|account| SignedInAccount {
+    Ok(session::current_account(&state)
+        .await?
+        .map(|account| SignedInAccount {
             email: account.email,
             display_name: account.display_name,
-        }),
-        demo: state.demo.is_some(),
-    })
+        }))
 }
 
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    crate::error::with_http_status(sign_in_with_password(email, password, next).await)
+}
+
+#[cfg(feature = "ssr")]
+async fn sign_in_with_password(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
     let email = crate::email::Email::parse(&email)?;
     let account = accounts::authenticate(&state.db, &email, &password)
@@ -60,6 +65,11 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
+    crate::error::with_http_status(sign_out().await)
+}
+
+#[cfg(feature = "ssr")]
+async fn sign_out() -> Result<(), AppError> {
     session::sign_out(&session::current_session().await?).await?;
     leptos_axum::redirect("/login");
     Ok(())
@@ -84,8 +94,8 @@ pub fn safe_next(next: Option<&str>) -> String {
 /// The visitor's session, loaded once per mounted component. Pages load it themselves
 /// rather than share one resource, so that navigating after a sign-in or sign-out always
 /// sees the new state.
-pub fn session_resource() -> Resource<Result<SessionInfo, AppError>> {
-    Resource::new(|| (), |_| get_session_info())
+pub fn session_resource() -> Resource<Result<Option<SignedInAccount>, AppError>> {
+    Resource::new(|| (), |_| get_signed_in_account())
 }
 
 #[cfg(test)]

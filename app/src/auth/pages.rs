@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
-use crate::auth::{Login, Logout, SessionInfo, session_resource};
+use crate::auth::{Login, Logout, session_resource};
 use crate::components::FormError;
 
 #[component]
@@ -12,15 +12,9 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let already_signed_in = move || {
-        session.get().is_some_and(|info| {
-            matches!(
-                info,
-                Ok(SessionInfo {
-                    account: Some(_),
-                    ..
-                })
-            )
-        })
+        session
+            .get()
+            .is_some_and(|account| matches!(account, Ok(Some(_))))
     };
 
     view! {

@@ -1,6 +1,6 @@
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
 use serde_json::Value;
 
 use super::SharedWorld;
@@ -18,10 +18,8 @@ pub(crate) async fn list(
     let query = ListQuery::parse_v2(raw.as_deref(), &["name", "type", "membershipMethod"])?;
     let world = world.read().map_err(|_| poisoned())?;
     let org = world.org(&org_id).ok_or_else(SimError::not_found)?;
-    let envelope = query.respond(org.groups.values());
+    let (total, page) = query.select(org.groups.values());
     let mut headers = HeaderMap::new();
-    if let Ok(total) = envelope["totalCount"].to_string().parse() {
-        headers.insert("x-total-count", total);
-    }
-    Ok((headers, Json(envelope["results"].clone())))
+    headers.insert("x-total-count", HeaderValue::from(total));
+    Ok((headers, Json(Value::Array(page))))
 }

@@ -122,6 +122,12 @@ impl ListQuery {
 
     /// Filters, sorts and pages `objects` into a v1 `{totalCount, results}` envelope.
     pub fn respond<'a>(&self, objects: impl Iterator<Item = &'a Object>) -> Value {
+        let (total, results) = self.select(objects);
+        json!({ "totalCount": total, "results": results })
+    }
+
+    /// Filters, sorts and pages `objects`: the number that matched, and the page.
+    pub fn select<'a>(&self, objects: impl Iterator<Item = &'a Object>) -> (usize, Vec<Value>) {
         let mut matching: Vec<&Object> = objects
             .filter(|object| self.all_of.iter().all(|filter| filter.matches(object)))
             .filter(|object| {
@@ -147,7 +153,7 @@ impl ListQuery {
             .take(self.limit)
             .map(|object| Value::Object(self.project(object)))
             .collect();
-        json!({ "totalCount": total, "results": results })
+        (total, results)
     }
 
     fn project(&self, object: &Object) -> Object {
