@@ -5,6 +5,8 @@ const baseURL = process.env.LANYARD_E2E_URL ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({
   testDir: './tests',
+  // Specs under tests/fresh/ run against a second Lanyard without demo mode.
+  testIgnore: process.env.LANYARD_E2E_FRESH_URL ? [] : ['fresh/**'],
   timeout: 30_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,

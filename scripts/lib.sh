@@ -68,3 +68,31 @@ wait_for_url() {
     sleep 0.3
   done
 }
+
+# start_postgres DIR: a throwaway Postgres cluster in DIR on a free loopback port, trust
+# auth, owned by the `postgres` user when run as root (Postgres refuses to run as root).
+# Prints the admin URL, e.g. postgres://postgres@127.0.0.1:PORT; stop_postgres DIR stops it.
+start_postgres() {
+  local dir="$1" port bin
+  bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  port="$(free_port)"
+  local as=()
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres "$dir"
+    as=(runuser -u postgres --)
+  fi
+  "${as[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log" >&2; return 1; }
+  "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=300" start >/dev/null \
+    || { cat "$dir/server.log" >&2; return 1; }
+  echo "postgres://postgres@127.0.0.1:$port"
+}
+
+stop_postgres() {
+  local dir="$1" bin
+  bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  local as=()
+  [ "$(id -u)" -eq 0 ] && as=(runuser -u postgres --)
+  "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+}

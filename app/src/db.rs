@@ -90,6 +90,16 @@ impl Db {
         Ok(())
     }
 
+    /// How to open a transaction that will write. SQLite takes the write lock up front:
+    /// a deferred transaction that reads and then writes fails at once with
+    /// SQLITE_BUSY_SNAPSHOT when another connection wrote in between, instead of waiting.
+    pub fn begin_write(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "BEGIN IMMEDIATE",
+            Db::Postgres(_) => "BEGIN",
+        }
+    }
+
     /// A round trip to the database, for readiness checks.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         on_db!(self, |pool| sqlx::query("SELECT 1")

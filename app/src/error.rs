@@ -17,6 +17,8 @@ pub enum AppError {
     Unauthenticated,
     #[error("Wrong email or password.")]
     InvalidCredentials,
+    #[error("Too many sign-in attempts. Wait a minute and try again.")]
+    TooManyAttempts,
     #[error("You do not have access to this.")]
     Forbidden,
     #[error("{0} was not found.")]
@@ -42,6 +44,7 @@ impl AppError {
             AppError::Forbidden => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
+            AppError::TooManyAttempts => 429,
             AppError::JumpCloud(_) => 502,
             AppError::Internal => 500,
         }
@@ -92,6 +95,15 @@ pub fn with_http_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::AppError;
+
+    /// For plain axum handlers (exports): the variant's status and its message.
+    impl axum::response::IntoResponse for AppError {
+        fn into_response(self) -> axum::response::Response {
+            let status = axum::http::StatusCode::from_u16(self.status())
+                .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+            (status, self.to_string()).into_response()
+        }
+    }
 
     impl From<sqlx::Error> for AppError {
         fn from(error: sqlx::Error) -> Self {

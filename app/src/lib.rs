@@ -4,18 +4,30 @@
 
 pub mod auth;
 pub mod components;
+pub mod devices;
+pub mod directory;
 pub mod email;
 pub mod error;
+pub mod groups;
 pub mod home;
 pub mod layout;
+pub mod requests;
 pub mod sections;
+pub mod settings;
 pub mod shell;
+pub mod sso;
+pub mod tenants;
+pub mod users;
 
+#[cfg(feature = "ssr")]
+pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod clock;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
-pub mod demo;
-#[cfg(feature = "ssr")]
 pub mod state;
+#[cfg(feature = "ssr")]
+pub mod vault;
 
 pub use shell::{App, shell};

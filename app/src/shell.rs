@@ -7,9 +7,19 @@ use leptos_router::{SsrMode, path};
 
 use crate::auth::LoginPage;
 use crate::components::{DemoBanner, NotFound};
-use crate::home::HomePage;
+use crate::devices::{DevicePage, DevicesPage};
+use crate::directory::applications::{ApplicationPage, ApplicationsPage};
+use crate::directory::commands::{CommandPage, CommandsPage};
+use crate::directory::overview::DirectoryPage;
+use crate::directory::policies::PoliciesPage;
+use crate::directory::system_groups::{SystemGroupPage, SystemGroupsPage};
+use crate::groups::{GroupPage, GroupsPage};
+use crate::home::{HomePage, OrgHomePage};
 use crate::layout::SignedInLayout;
+use crate::requests::RequestsRoute;
 use crate::sections::SectionPage;
+use crate::settings::{ConnectionPage, ConnectionsPage, PeoplePage, SettingsPage, SsoSettingsPage};
+use crate::users::{BulkPage, CreateUserPage, UserPage, UsersPage};
 
 /// Where the server serves `style/lanyard.css`.
 pub const STYLESHEET_PATH: &str = "/lanyard.css";
@@ -55,12 +65,42 @@ fn Root() -> impl IntoView {
             <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
             <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
                 <Route path=path!("") view=HomePage ssr=SsrMode::Async />
-                <Route path=path!("users") view=SectionPage ssr=SsrMode::Async />
-                <Route path=path!("groups") view=SectionPage ssr=SsrMode::Async />
-                <Route path=path!("devices") view=SectionPage ssr=SsrMode::Async />
-                <Route path=path!("requests") view=SectionPage ssr=SsrMode::Async />
-                <Route path=path!("audit") view=SectionPage ssr=SsrMode::Async />
-                <Route path=path!("settings") view=SectionPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org") view=OrgHomePage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/requests") view=RequestsRoute ssr=SsrMode::Async />
+                <Route path=path!("o/:org/users") view=UsersPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/users/new") view=CreateUserPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/users/bulk") view=BulkPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/users/:id") view=UserPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/groups") view=GroupsPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/groups/:id") view=GroupPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/devices") view=DevicesPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/devices/:id") view=DevicePage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/system-groups") view=SystemGroupsPage ssr=SsrMode::Async />
+                <Route
+                    path=path!("o/:org/system-groups/:id")
+                    view=SystemGroupPage
+                    ssr=SsrMode::Async
+                />
+                <Route path=path!("o/:org/apps") view=ApplicationsPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/apps/:id") view=ApplicationPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/policies") view=PoliciesPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/commands") view=CommandsPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/commands/:id") view=CommandPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/directory") view=DirectoryPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/:section") view=SectionPage ssr=SsrMode::Async />
+                <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />
+                <Route
+                    path=path!("settings/connections")
+                    view=ConnectionsPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("settings/connections/:id")
+                    view=ConnectionPage
+                    ssr=SsrMode::Async
+                />
+                <Route path=path!("settings/people") view=PeoplePage ssr=SsrMode::Async />
+                <Route path=path!("settings/sso") view=SsoSettingsPage ssr=SsrMode::Async />
             </ParentRoute>
         </Routes>
     }

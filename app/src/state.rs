@@ -5,16 +5,26 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::use_context;
 
 use crate::db::Db;
-use crate::demo::Demo;
 use crate::error::AppError;
+use crate::vault::Vault;
 
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub jumpcloud: jumpcloud::Client,
-    /// Set when Lanyard runs against its built-in simulator.
-    pub demo: Option<Demo>,
+    /// Seals and opens JumpCloud credentials stored in the database.
+    pub vault: Vault,
+    /// The time request rules read (moved forward by tests).
+    pub clock: crate::clock::Clock,
+    /// Wakes this instance's job worker when work was queued (other instances find it on
+    /// their next interval).
+    pub work_queued: std::sync::Arc<tokio::sync::Notify>,
+    pub login_throttle: std::sync::Arc<crate::auth::throttle::LoginThrottle>,
+    /// The OpenID Connect provider for single sign-on, when one is configured.
+    pub sso: Option<crate::sso::SsoProvider>,
+    /// The users pages' short JumpCloud cache and one-time handoffs.
+    pub users: std::sync::Arc<crate::users::UsersState>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -7,14 +7,15 @@ test('signing in opens the dashboard and signing out returns to login', async ({
   await expect(page.getByRole('status')).toContainText('Demo data: simulated JumpCloud');
 
   await signIn(page, admin.email, admin.password, javaScriptEnabled);
-  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
-  await expect(page).toHaveURL(/\/$/);
-  await expect(page.getByRole('cell', { name: 'Acme Robotics' })).toBeVisible();
+  // The default organization's dashboard, with data fetched from the simulator.
+  await expect(page.getByRole('heading', { name: 'Acme Robotics', level: 1 })).toBeVisible();
+  await expect(page).toHaveURL(/\/o\/acme-robotics$/);
+  await expect(page.getByTestId('user-count')).toHaveText('60');
   await expect(page.getByRole('status')).toContainText('Demo data');
 
   const nav = page.getByRole('navigation', { name: 'Sections' });
-  for (const section of ['Users', 'Groups', 'Devices', 'Requests', 'Audit', 'Settings']) {
-    await expect(nav.getByRole('link', { name: section })).toBeVisible();
+  for (const section of ['Dashboard', 'Users', 'Groups', 'Devices', 'Requests', 'Audit', 'Settings']) {
+    await expect(nav.getByRole('link', { name: section, exact: true })).toBeVisible();
   }
 
   await page.getByRole('button', { name: 'Sign out' }).click();
@@ -36,13 +37,14 @@ test('a wrong password shows an error and creates no session', async ({ page, co
 });
 
 test('a section page keeps its place across sign-in', async ({ page, javaScriptEnabled }) => {
-  await page.goto('/devices');
-  await expect(page).toHaveURL(/\/login\?next=%2Fdevices|\/login\?next=\/devices/);
+  await page.goto('/o/globex-health/devices');
+  await expect(page).toHaveURL(/\/login\?next=(%2F|\/)o(%2F|\/)globex-health(%2F|\/)devices/);
   await waitUntilInteractive(page, javaScriptEnabled);
   await page.getByLabel('Email').fill(admin.email);
   await page.getByLabel('Password').fill(admin.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('heading', { name: 'Devices' })).toBeVisible();
+  await expect(page.getByTestId('current-org')).toHaveText('Globex Health');
 });
 
 test.describe('with JavaScript', () => {
@@ -56,7 +58,7 @@ test.describe('with JavaScript', () => {
     await page.getByLabel('Email').fill(admin.email);
     await page.getByLabel('Password').fill(admin.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'Acme Robotics', level: 1 })).toBeVisible();
     expect(await page.evaluate(() => (window as any).__noReload)).toBe('still here');
 
     await page.getByRole('button', { name: 'Sign out' }).click();

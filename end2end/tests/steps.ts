@@ -18,3 +18,18 @@ export async function signIn(page: Page, email: string, password: string, javaSc
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
+
+/// The demo installation's simulator (base URL and fake keys), to check what an action
+/// did to "JumpCloud" directly rather than through Lanyard's pages.
+export const demoSim = JSON.parse(process.env.LANYARD_E2E_DEMO_SIM ?? '{}');
+
+/// GET a JumpCloud path (e.g. `/api/systemusers?limit=100`) of a demo organization (by
+/// name) straight from the simulator, with that organization's own key.
+export async function jumpcloudGet(orgName: string, path: string): Promise<any> {
+  const org = demoSim.orgs.find((o: { name: string }) => o.name === orgName);
+  const response = await fetch(`${demoSim.base_url}${path}`, {
+    headers: { 'x-api-key': org.api_key, accept: 'application/json' },
+  });
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}

@@ -4,11 +4,14 @@ use std::time::Duration;
 use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::error::Error;
 use crate::oauth::{SecretUsed, ServiceAccount, TokenCache};
+use crate::rate_limit::{OrgRateLimiter, RateLimit, budget_key};
+use crate::region::insights_url;
 use crate::secret::Secret;
 
 /// Settings shared by every call, whatever the organization.
@@ -20,6 +23,8 @@ pub struct ClientConfig {
     pub max_retries: u32,
     /// The first backoff; it doubles per retry, with jitter, capped at 30 s.
     pub backoff_base: Duration,
+    /// Client-side pacing per organization; `None` sends as fast as callers ask.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for ClientConfig {
@@ -28,6 +33,7 @@ impl Default for ClientConfig {
             timeout: Duration::from_secs(30),
             max_retries: 3,
             backoff_base: Duration::from_secs(1),
+            rate_limit: Some(RateLimit::default()),
         }
     }
 }
@@ -38,6 +44,7 @@ pub struct Client {
     http: reqwest::Client,
     config: Arc<ClientConfig>,
     tokens: TokenCache,
+    limiter: Option<Arc<OrgRateLimiter>>,
 }
 
 /// How to reach one JumpCloud organization.
@@ -99,6 +106,9 @@ impl Client {
             .map_err(|error| Error::Transport(error.to_string()))?;
         Ok(Client {
             http,
+            limiter: config
+                .rate_limit
+                .map(|limit| Arc::new(OrgRateLimiter::new(limit))),
             config: Arc::new(config),
             tokens: TokenCache::default(),
         })
@@ -107,6 +117,7 @@ impl Client {
     pub fn for_org(&self, connection: Connection) -> OrgClient {
         OrgClient {
             client: self.clone(),
+            budget: budget_key(&connection),
             connection: Arc::new(connection),
         }
     }
@@ -117,6 +128,17 @@ impl Client {
 pub struct OrgClient {
     client: Client,
     connection: Arc<Connection>,
+    /// The rate-limit budget this organization's calls count against.
+    budget: String,
+}
+
+/// Which JumpCloud API a call goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Api {
+    /// v1 and v2, under the console root.
+    Console,
+    /// Directory Insights, on its own host (NOTES §1).
+    Insights,
 }
 
 /// One API call, before credentials are added.
@@ -129,6 +151,7 @@ pub(crate) struct Call {
     /// Whether repeating the call is harmless. GET, PUT and DELETE are; a POST that
     /// creates something or runs a command is not, and is never retried blindly.
     pub idempotent: bool,
+    pub api: Api,
 }
 
 impl Call {
@@ -139,13 +162,77 @@ impl Call {
             query: Vec::new(),
             body: None,
             idempotent: true,
+            api: Api::Console,
         }
+    }
+
+    /// Sends the call to Directory Insights instead of the console API.
+    pub fn on_insights(mut self) -> Self {
+        self.api = Api::Insights;
+        self
+    }
+
+    fn with_body(method: Method, path: impl Into<String>, body: serde_json::Value) -> Self {
+        Call {
+            body: Some(body),
+            ..Call::get(path)
+        }
+        .method(method)
+    }
+
+    fn method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// A POST that creates something or runs something: never retried blindly, unless
+    /// marked [`Call::idempotent`].
+    pub fn post(path: impl Into<String>, body: serde_json::Value) -> Self {
+        Call {
+            idempotent: false,
+            ..Call::with_body(Method::POST, path, body)
+        }
+    }
+
+    /// A POST to an action whose operation takes no body (the spec declares none, so
+    /// none is sent): never retried blindly, unless marked [`Call::idempotent`].
+    pub fn action(path: impl Into<String>) -> Self {
+        Call {
+            idempotent: false,
+            ..Call::get(path).method(Method::POST)
+        }
+    }
+
+    /// Marks a POST whose repetition is harmless (a search, an unlock, a graph
+    /// operation that ends in the same state), so that it is retried like a GET.
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
+    pub fn put(path: impl Into<String>, body: serde_json::Value) -> Self {
+        Call::with_body(Method::PUT, path, body)
+    }
+
+    /// A partial update (v2 `PATCH` merges the fields sent).
+    pub fn patch(path: impl Into<String>, body: serde_json::Value) -> Self {
+        Call::with_body(Method::PATCH, path, body)
+    }
+
+    pub fn delete(path: impl Into<String>) -> Self {
+        Call::get(path).method(Method::DELETE)
     }
 
     pub fn query(mut self, key: &str, value: impl ToString) -> Self {
         self.query.push((key.to_string(), value.to_string()));
         self
     }
+}
+
+/// A request body from one of the write models. Serialising these plain structs cannot
+/// fail; the error is passed on only so that nothing panics.
+pub(crate) fn json_body(model: &impl Serialize) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(model).map_err(|error| Error::BadRequest(error.to_string()))
 }
 
 /// A successful response, body not yet decoded.
@@ -218,9 +305,11 @@ impl OrgClient {
     }
 
     async fn send(&self, call: &Call) -> Result<Reply, Error> {
-        let url = self
-            .connection
-            .base_url
+        let base = match call.api {
+            Api::Console => self.connection.base_url.clone(),
+            Api::Insights => insights_url(&self.connection.base_url),
+        };
+        let url = base
             .join(call.path.trim_start_matches('/'))
             .map_err(|error| Error::Transport(format!("bad URL {}: {error}", call.path)))?;
         let mut request = self
@@ -249,6 +338,9 @@ impl OrgClient {
         }
         if let Some(body) = &call.body {
             request = request.json(body);
+        }
+        if let Some(limiter) = &self.client.limiter {
+            limiter.until_ready(&self.budget).await;
         }
         let response = request.send().await?;
         let status = response.status();

@@ -95,6 +95,16 @@ impl OrgClient {
         }
     }
 
+    /// Every item of a v2-style bare-array list from a route that takes no sort (graph
+    /// lists, results), without progress reports.
+    pub(crate) async fn list_all_unsorted<T: DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<Vec<T>, Error> {
+        self.list_all(path, ListShape::V2Array, None, &mut |_, _| {})
+            .await
+    }
+
     /// The `skip` of a `Link` header's `rel="next"` URL, if it points at our host.
     fn next_skip(&self, link: &str) -> Option<u64> {
         let base = &self.connection().base_url;

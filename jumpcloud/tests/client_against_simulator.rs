@@ -1,17 +1,13 @@
 //! The client against the simulator over real HTTP on loopback.
 #![allow(clippy::unwrap_used)]
 
-use std::net::SocketAddr;
-use std::time::Duration;
+mod common;
 
 use jumpcloud::sim::{SimConfig, Simulator};
-use jumpcloud::{
-    Client, ClientConfig, Connection, Credentials, Error, OrgClient, Secret, SecretUsed,
-    ServiceAccount,
-};
+use jumpcloud::{Client, Credentials, Error, OrgClient, Secret, SecretUsed, ServiceAccount};
 
 async fn simulator(users_per_org: usize) -> Simulator {
-    simulator_with(SimConfig {
+    common::start(&SimConfig {
         client_orgs: 2,
         users_per_org,
         extra_groups_per_org: 0,
@@ -20,34 +16,11 @@ async fn simulator(users_per_org: usize) -> Simulator {
     .await
 }
 
-async fn simulator_with(config: SimConfig) -> Simulator {
-    Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), &config)
-        .await
-        .unwrap()
-}
-
-fn client() -> Client {
-    Client::new(ClientConfig {
-        timeout: Duration::from_secs(5),
-        max_retries: 2,
-        backoff_base: Duration::from_millis(10),
-    })
-    .unwrap()
-}
-
-fn handle(sim: &Simulator, key: &str, org_id: Option<&str>) -> OrgClient {
-    client().for_org(Connection {
-        base_url: sim.info.base_url.parse().unwrap(),
-        credentials: Credentials::ApiKey(Secret::new(key)),
-        org_id: org_id.map(str::to_string),
-    })
-}
-
 #[tokio::test]
 async fn listing_all_users_pages_by_100_and_follows_the_total() {
     let sim = simulator(250).await;
     let org = &sim.info.orgs[0];
-    let api = handle(&sim, &org.api_key, None);
+    let api = common::connect(&sim, &org.api_key, None);
     let before = sim.requests();
     let mut progress = Vec::new();
     let users = api
@@ -77,7 +50,7 @@ async fn listing_all_users_pages_by_100_and_follows_the_total() {
 #[tokio::test]
 async fn a_user_can_be_fetched_by_id_and_a_bad_id_never_reaches_the_api() {
     let sim = simulator(5).await;
-    let api = handle(&sim, &sim.info.orgs[0].api_key, None);
+    let api = common::connect(&sim, &sim.info.orgs[0].api_key, None);
     let users = api.list_all_users(&mut |_, _| {}).await.unwrap();
     let user = api.get_user(&users[0].id).await.unwrap();
     assert_eq!(user, users[0]);
@@ -96,7 +69,7 @@ async fn a_user_can_be_fetched_by_id_and_a_bad_id_never_reaches_the_api() {
 #[tokio::test]
 async fn a_wrong_key_is_unauthorized_with_jumpclouds_message() {
     let sim = simulator(1).await;
-    let error = handle(&sim, "not-a-key", None)
+    let error = common::connect(&sim, "not-a-key", None)
         .count_users()
         .await
         .unwrap_err();
@@ -109,7 +82,7 @@ async fn a_wrong_key_is_unauthorized_with_jumpclouds_message() {
 #[tokio::test]
 async fn a_multi_tenant_key_needs_an_org_except_on_provider_routes() {
     let sim = simulator(3).await;
-    let without_org = handle(&sim, &sim.info.msp_api_key, None);
+    let without_org = common::connect(&sim, &sim.info.msp_api_key, None);
     assert_eq!(
         without_org.count_users().await.unwrap_err(),
         Error::Unauthorized("Unauthorized: no organization selected".into())
@@ -121,13 +94,13 @@ async fn a_multi_tenant_key_needs_an_org_except_on_provider_routes() {
         "the MSP sees its client orgs, not the standalone one"
     );
 
-    let with_org = handle(&sim, &sim.info.msp_api_key, Some(&orgs[1].id));
+    let with_org = common::connect(&sim, &sim.info.msp_api_key, Some(&orgs[1].id));
     assert_eq!(with_org.count_users().await.unwrap(), 3);
     // The client leaves x-org-id off /organizations, which would refuse it with 403.
     assert_eq!(with_org.list_organizations().await.unwrap(), orgs);
 
     let standalone = sim.info.orgs.iter().find(|org| !org.msp).unwrap();
-    let foreign = handle(&sim, &sim.info.msp_api_key, Some(&standalone.id));
+    let foreign = common::connect(&sim, &sim.info.msp_api_key, Some(&standalone.id));
     assert!(matches!(
         foreign.count_users().await,
         Err(Error::NotFound(_))
@@ -172,22 +145,19 @@ async fn the_simulator_enforces_jumpclouds_documented_limits() {
 
 fn service_account_handle(sim: &Simulator, client: &Client, org_id: &str) -> OrgClient {
     let account = &sim.info.service_account;
-    client.for_org(Connection {
-        base_url: sim.info.base_url.parse().unwrap(),
-        credentials: Credentials::ServiceAccount(ServiceAccount {
-            client_id: account.client_id.clone(),
-            primary_secret: Secret::new(&account.client_secret),
-            secondary_secret: Some(Secret::new(&account.secondary_secret)),
-            token_url: account.token_url.parse().unwrap(),
-        }),
-        org_id: Some(org_id.to_string()),
-    })
+    let credentials = Credentials::ServiceAccount(ServiceAccount {
+        client_id: account.client_id.clone(),
+        primary_secret: Secret::new(&account.client_secret),
+        secondary_secret: Some(Secret::new(&account.secondary_secret)),
+        token_url: account.token_url.parse().unwrap(),
+    });
+    client.for_org(common::connection(sim, credentials, Some(org_id)))
 }
 
 #[tokio::test]
 async fn a_service_account_token_is_fetched_once_and_reused() {
     let sim = simulator(4).await;
-    let client = client();
+    let client = common::client();
     let api = service_account_handle(&sim, &client, &sim.info.orgs[0].id);
     assert_eq!(api.verify().await.unwrap(), Some(SecretUsed::Primary));
     let before = sim.requests();
@@ -204,7 +174,7 @@ async fn a_service_account_token_is_fetched_once_and_reused() {
 #[tokio::test]
 async fn a_refused_token_is_replaced_once() {
     let sim = simulator(2).await;
-    let api = service_account_handle(&sim, &client(), &sim.info.orgs[0].id);
+    let api = service_account_handle(&sim, &common::client(), &sim.info.orgs[0].id);
     api.count_users().await.unwrap();
     sim.revoke_tokens();
     let before = sim.requests();
@@ -220,25 +190,25 @@ async fn a_refused_token_is_replaced_once() {
 async fn secret_rotation_falls_back_to_the_secondary_secret() {
     let sim = simulator(1).await;
     sim.set_service_account_secrets(&[&sim.info.service_account.secondary_secret]);
-    let api = service_account_handle(&sim, &client(), &sim.info.orgs[0].id);
+    let api = service_account_handle(&sim, &common::client(), &sim.info.orgs[0].id);
     assert_eq!(api.verify().await.unwrap(), Some(SecretUsed::Secondary));
 
     sim.set_service_account_secrets(&["something-else"]);
-    let fresh = service_account_handle(&sim, &client(), &sim.info.orgs[0].id);
+    let fresh = service_account_handle(&sim, &common::client(), &sim.info.orgs[0].id);
     assert!(matches!(fresh.verify().await, Err(Error::Unauthorized(_))));
 }
 
 #[tokio::test]
 async fn v2_group_lists_page_by_the_total_count_header() {
     // 6 department groups + 3 standard ones + 241 extra = 250 groups.
-    let sim = simulator_with(SimConfig {
+    let sim = common::start(&SimConfig {
         client_orgs: 1,
         users_per_org: 1,
         extra_groups_per_org: 241,
         seed: 3,
     })
     .await;
-    let api = handle(&sim, &sim.info.orgs[0].api_key, None);
+    let api = common::connect(&sim, &sim.info.orgs[0].api_key, None);
     let before = sim.requests();
     let mut totals = Vec::new();
     let groups = api

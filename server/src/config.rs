@@ -88,6 +88,70 @@ pub struct Settings {
     #[arg(long, env = "LANYARD_SESSION_IDLE_MINUTES", default_value_t = 480,
           value_parser = clap::value_parser!(u32).range(1..=43_200), global = true)]
     pub session_idle_minutes: u32,
+    /// Base64 of 32 random bytes that encrypt stored JumpCloud secrets. When unset, a key
+    /// file `secret.key` (mode 0600) in the data directory is used, created on first start.
+    #[arg(
+        long,
+        env = "LANYARD_SECRET_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub secret_key: Option<String>,
+    /// `auto`: run against the built-in JumpCloud simulator until a real connection is
+    /// added; `off`: never.
+    #[arg(long, env = "LANYARD_DEMO", value_enum, default_value_t = DemoMode::Auto, global = true)]
+    pub demo: DemoMode,
+    /// How often the job worker looks for due work (approved requests, expiring access).
+    #[arg(long, env = "LANYARD_WORKER_INTERVAL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(10..=60_000), global = true)]
+    pub worker_interval_ms: u64,
+    /// Test hooks (moving the request clock forward). Never enable in production.
+    #[arg(
+        long,
+        env = "LANYARD_TEST_HOOKS",
+        default_value_t = false,
+        global = true
+    )]
+    pub test_hooks: bool,
+    #[command(flatten)]
+    pub oidc: OidcSettings,
+}
+
+/// Single sign-on with an OpenID Connect provider (JumpCloud or any other). Off unless the
+/// issuer and client id are both set. The redirect URL to register at the provider is
+/// `{LANYARD_PUBLIC_URL}/auth/oidc/callback`, or `http://{listen address}/auth/oidc/callback`
+/// without a public URL (an unspecified address such as 0.0.0.0 becomes `localhost`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct OidcSettings {
+    /// OpenID Connect issuer URL for single sign-on, exactly as the provider's discovery
+    /// document spells it (trailing slash included), e.g. https://oauth.id.jumpcloud.com/.
+    #[arg(long = "oidc-issuer", env = "LANYARD_OIDC_ISSUER", global = true)]
+    pub issuer: Option<String>,
+    /// Client id of Lanyard's application at the OpenID Connect provider.
+    #[arg(long = "oidc-client-id", env = "LANYARD_OIDC_CLIENT_ID", global = true)]
+    pub client_id: Option<String>,
+    /// Client secret of that application; leave unset for a public client (PKCE only).
+    #[arg(
+        long = "oidc-client-secret",
+        env = "LANYARD_OIDC_CLIENT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub client_secret: Option<String>,
+    /// Scopes to ask for, space-separated; `openid` is always sent.
+    #[arg(
+        long = "oidc-scopes",
+        env = "LANYARD_OIDC_SCOPES",
+        default_value = "openid email profile",
+        global = true
+    )]
+    pub scopes: String,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoMode {
+    Auto,
+    Off,
 }
 
 impl Settings {
@@ -95,6 +159,23 @@ impl Settings {
         self.database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("lanyard.db").display()))
+    }
+
+    pub fn secret_key_file(&self) -> PathBuf {
+        self.data_dir.join("secret.key")
+    }
+
+    /// Where the OpenID Connect provider sends the browser back to. `listening_on` is the
+    /// bound address, so port 0 (tests) gives the real port.
+    pub fn oidc_redirect_url(&self, listening_on: SocketAddr) -> String {
+        const CALLBACK: &str = "/auth/oidc/callback";
+        match &self.public_url {
+            Some(public) => format!("{}{CALLBACK}", public.as_str().trim_end_matches('/')),
+            None if listening_on.ip().is_unspecified() => {
+                format!("http://localhost:{}{CALLBACK}", listening_on.port())
+            }
+            None => format!("http://{listening_on}{CALLBACK}"),
+        }
     }
 
     pub fn secure_cookies(&self) -> bool {
@@ -116,6 +197,7 @@ mod tests {
         assert_eq!(settings.database_url(), "sqlite://./data/lanyard.db");
         assert_eq!(settings.admin_email, "admin@localhost");
         assert!(!settings.secure_cookies());
+        assert_eq!(settings.demo, DemoMode::Auto);
     }
 
     #[test]
@@ -130,6 +212,28 @@ mod tests {
             error.to_string().contains("--session-idle-minutes"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_oidc_redirect_url_follows_the_public_url_else_the_listen_address() {
+        let bound: SocketAddr = "127.0.0.1:4123".parse().unwrap();
+        let cli = Cli::try_parse_from(["lanyard"]).unwrap();
+        assert_eq!(
+            cli.settings.oidc_redirect_url(bound),
+            "http://127.0.0.1:4123/auth/oidc/callback"
+        );
+        let everywhere: SocketAddr = "0.0.0.0:3000".parse().unwrap();
+        assert_eq!(
+            cli.settings.oidc_redirect_url(everywhere),
+            "http://localhost:3000/auth/oidc/callback"
+        );
+        let cli =
+            Cli::try_parse_from(["lanyard", "--public-url", "https://lanyard.example/"]).unwrap();
+        assert_eq!(
+            cli.settings.oidc_redirect_url(bound),
+            "https://lanyard.example/auth/oidc/callback"
+        );
+        assert_eq!(cli.settings.oidc.scopes, "openid email profile");
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! Pages and domain logic live in the `app` crate; this crate wires them to axum.
 
 pub mod config;
+mod oidc;
 mod routes;
 mod sessions;
 pub mod startup;
 pub mod telemetry;
+pub mod worker;

@@ -20,12 +20,19 @@ use app::state::AppState;
 use app::{App, shell};
 
 use crate::config::Settings;
+use crate::oidc::{self, Oidc};
 use crate::sessions::Store;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "lanyard_session";
 
-pub fn router(state: AppState, store: Store, settings: &Settings, hydrate: bool) -> Router {
+pub fn router(
+    state: AppState,
+    store: Store,
+    settings: &Settings,
+    hydrate: bool,
+    oidc: Option<Oidc>,
+) -> Router {
     let options = state.leptos_options.clone();
     let page = move || shell(options.clone(), hydrate);
     let not_found = {
@@ -41,17 +48,55 @@ pub fn router(state: AppState, store: Store, settings: &Settings, hydrate: bool)
             settings.session_idle_minutes,
         ))));
     let bundle = ServeDir::new(Path::new(&settings.site_root).join("pkg"));
+    let single_sign_on = match oidc {
+        Some(oidc) => oidc::routes(oidc, state.clone()),
+        None => Router::new(),
+    };
 
+    let hooks = if settings.test_hooks {
+        Router::new().route(
+            "/test-hooks/advance-clock",
+            axum::routing::post(advance_clock),
+        )
+    } else {
+        Router::new()
+    };
     Router::new()
+        .merge(hooks)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route(STYLESHEET_PATH, get(stylesheet))
         .nest_service("/pkg", bundle)
+        .merge(single_sign_on)
+        .route(
+            "/o/{org}/users/export.csv",
+            get(app::users::export::export_csv),
+        )
+        .route(
+            "/o/{org}/users/export.json",
+            get(app::users::export::export_json),
+        )
+        .route("/o/{org}/devices/fleet.csv", get(app::devices::fleet_csv))
         .leptos_routes(&state, generate_route_list(App), page)
         .fallback(move |request: Request<Body>| not_found(request))
         .layer(sessions)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+#[derive(serde::Deserialize)]
+struct Advance {
+    seconds: i64,
+}
+
+/// Test hook (only with `LANYARD_TEST_HOOKS`): moves the clock requests are judged by.
+async fn advance_clock(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::Query(advance): axum::extract::Query<Advance>,
+) -> String {
+    state.clock.advance(advance.seconds);
+    state.work_queued.notify_one();
+    state.clock.now().to_string()
 }
 
 /// The process is up.

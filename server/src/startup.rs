@@ -11,14 +11,16 @@ use tower_sessions::session_store::ExpiredDeletion;
 
 use app::auth::accounts::{self, FirstAdmin};
 use app::db::{Db, DbError};
-use app::demo::{Demo, DemoOrg};
 use app::email::Email;
 use app::error::AppError;
 use app::state::AppState;
+use app::tenants::connections;
+use app::vault::{Vault, VaultError};
+use jumpcloud::ClientConfig;
 use jumpcloud::sim::{SimConfig, Simulator};
-use jumpcloud::{ClientConfig, Secret};
 
-use crate::config::Settings;
+use crate::config::{DemoMode, Settings};
+use crate::oidc::{Oidc, OidcConfigError};
 use crate::sessions::Store;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,10 +40,14 @@ pub enum StartupError {
     },
     #[error("cannot start the demo JumpCloud simulator: {0}")]
     Simulator(#[source] std::io::Error),
-    #[error("the demo JumpCloud simulator reported a bad address: {0}")]
-    SimulatorAddress(#[source] url::ParseError),
+    #[error("cannot set up demo mode: {0}")]
+    Demo(#[source] AppError),
+    #[error("{0}")]
+    Vault(#[from] VaultError),
     #[error("cannot create the JumpCloud client: {0}")]
     JumpCloud(#[source] jumpcloud::Error),
+    #[error("{0}")]
+    Oidc(#[from] OidcConfigError),
 }
 
 pub struct Application {
@@ -67,13 +73,8 @@ impl Application {
                 .continuously_delete_expired(Duration::from_secs(600)),
         );
 
-        // Demo mode until JumpCloud connections can be configured.
-        let simulator =
-            Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), &SimConfig::default())
-                .await
-                .map_err(StartupError::Simulator)?;
-        let demo = demo_from(&simulator)?;
-        tracing::info!(simulator = %demo.base_url, "demo mode: using the built-in JumpCloud simulator");
+        let vault = Vault::load(settings.secret_key.as_deref(), &settings.secret_key_file())?;
+        let simulator = start_demo(settings, &db, &vault).await?;
 
         let listener =
             TcpListener::bind(settings.addr)
@@ -93,6 +94,16 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(address)
             .build();
+        let oidc = Oidc::from_settings(&settings.oidc, settings.oidc_redirect_url(address))?;
+        if let Some(oidc) = &oidc {
+            let provider = oidc.provider();
+            tracing::info!(issuer = %provider.issuer, redirect_url = %provider.redirect_url, "single sign-on is on");
+            if oidc.is_public_client() {
+                tracing::info!(
+                    "no LANYARD_OIDC_CLIENT_SECRET: single sign-on runs as a public client (PKCE only)"
+                );
+            }
+        }
         let pkg = settings.site_root.join("pkg");
         let hydrated = pkg.join("lanyard.js").is_file() && pkg.join("lanyard.wasm").is_file();
         let state = AppState {
@@ -100,15 +111,24 @@ impl Application {
             db,
             jumpcloud: jumpcloud::Client::new(ClientConfig::default())
                 .map_err(StartupError::JumpCloud)?,
-            demo: Some(demo),
+            vault,
+            login_throttle: Default::default(),
+            clock: Default::default(),
+            work_queued: Default::default(),
+            sso: oidc.as_ref().map(Oidc::provider),
+            users: Default::default(),
         };
-        let router = crate::routes::router(state, store, settings, hydrated);
+        tokio::spawn(crate::worker::run(
+            state.clone(),
+            Duration::from_millis(settings.worker_interval_ms),
+        ));
+        let router = crate::routes::router(state, store, settings, hydrated, oidc);
         Ok(Application {
             listener,
             address,
             router,
             hydrated,
-            _simulator: Some(simulator),
+            _simulator: simulator,
         })
     }
 
@@ -126,9 +146,13 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 }
 
@@ -154,22 +178,37 @@ async fn create_first_admin(
     Ok(())
 }
 
-fn demo_from(simulator: &Simulator) -> Result<Demo, StartupError> {
-    let base_url = simulator
-        .info
-        .base_url
-        .parse()
-        .map_err(StartupError::SimulatorAddress)?;
-    Ok(Demo {
-        base_url,
-        orgs: simulator
-            .info
-            .orgs
-            .iter()
-            .map(|org| DemoOrg {
-                name: org.name.clone(),
-                api_key: Secret::new(org.api_key.clone()),
-            })
-            .collect(),
-    })
+/// Demo mode: with no real connection configured (and `LANYARD_DEMO` not `off`), the
+/// built-in simulator runs and its organizations are mapped so the console has data.
+async fn start_demo(
+    settings: &Settings,
+    db: &Db,
+    vault: &Vault,
+) -> Result<Option<Simulator>, StartupError> {
+    let has_real_connection = connections::all(db)
+        .await
+        .map_err(StartupError::Demo)?
+        .iter()
+        .any(|connection| !connection.demo);
+    if settings.demo == DemoMode::Off || has_real_connection {
+        return Ok(None);
+    }
+    // Its state lives in the data directory, so demo changes survive a restart.
+    let simulator = Simulator::start_persistent(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        &SimConfig::default(),
+        settings.data_dir.join("demo-jumpcloud.json"),
+    )
+    .await
+    .map_err(StartupError::Simulator)?;
+    connections::ensure_demo(db, vault, &simulator.info)
+        .await
+        .map_err(StartupError::Demo)?;
+    // Where the simulator listens and its (fake) keys, for scripts and browser tests that
+    // check what a demo action did to "JumpCloud".
+    let info = serde_json::to_vec(&simulator.info).unwrap_or_default();
+    std::fs::write(settings.data_dir.join("demo-simulator.json"), info)
+        .map_err(StartupError::Simulator)?;
+    tracing::info!(simulator = %simulator.info.base_url, "demo mode: using the built-in JumpCloud simulator");
+    Ok(Some(simulator))
 }

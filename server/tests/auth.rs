@@ -48,21 +48,28 @@ async fn login_sets_a_hardened_cookie_and_opens_the_dashboard() {
         "idle expiry of 8 hours: {cookie}"
     );
 
+    // The landing page sends the owner to the default organization.
     let home = app.get_page("/").await;
-    assert_eq!(home.status(), 200);
-    let html = home.text().await.unwrap();
-    assert!(html.contains("Dashboard"));
+    assert_eq!(home.status(), 302);
+    assert_eq!(location(&home), "/o/acme-robotics");
+    let dashboard = app.get_page("/o/acme-robotics").await;
+    assert_eq!(dashboard.status(), 200);
+    let html = dashboard.text().await.unwrap();
     assert!(html.contains("Demo data: simulated JumpCloud"));
-    // The organizations come from the simulator over HTTP, with their user counts.
+    // Demo mode maps the simulator's organizations; the switcher lists them all.
     for org in [
         "Acme Robotics",
         "Globex Health",
         "Initech Logistics",
         "Northwind Traders",
     ] {
-        assert!(html.contains(org), "{org} missing from the dashboard");
+        assert!(html.contains(org), "{org} missing from the org switcher");
     }
-    assert!(html.contains(r#"<td class="num">60</td>"#));
+    // The user count comes from the simulator over HTTP.
+    assert!(
+        html.contains(r#"data-testid="user-count" class="num">60<"#),
+        "{html}"
+    );
 }
 
 #[tokio::test]
@@ -175,7 +182,8 @@ async fn server_functions_refuse_anonymous_callers() {
     let app = spawn_app().await;
     let response = app
         .client
-        .post(app.url("/api/dashboard"))
+        .post(app.url("/api/org_dashboard"))
+        .form(&[("org", "acme-robotics")])
         .send()
         .await
         .unwrap();
@@ -210,4 +218,71 @@ async fn the_stylesheet_is_served() {
     assert_eq!(css.status(), 200);
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
     assert!(css.text().await.unwrap().contains(".demo-banner"));
+}
+
+#[tokio::test]
+async fn repeated_failures_throttle_the_account_and_every_attempt_is_audited() {
+    let app = spawn_app().await;
+    for _ in 0..6 {
+        let response = app
+            .call(
+                "/api/login",
+                &[("email", ADMIN_EMAIL), ("password", "not-the-password")],
+            )
+            .await;
+        assert_eq!(response.status(), 401);
+    }
+    // The budget is spent: even the right password waits now.
+    let throttled = app
+        .call(
+            "/api/login",
+            &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(throttled.status(), 429);
+    assert!(throttled.text().await.unwrap().contains("TooManyAttempts"));
+    // Another account from the same address is not affected yet.
+    let other = app
+        .call(
+            "/api/login",
+            &[
+                ("email", "someone@example.com"),
+                ("password", "whatever-password"),
+            ],
+        )
+        .await;
+    assert_eq!(other.status(), 401);
+
+    let db = app.db().await;
+    let entries = app::audit::recent(&db, 50).await.unwrap();
+    let failed = entries
+        .iter()
+        .filter(|e| e.action == "login.failed")
+        .count();
+    assert_eq!(failed, 7, "six for the admin, one for the other account");
+    let throttled = entries
+        .iter()
+        .find(|e| e.action == "login.throttled")
+        .unwrap();
+    assert_eq!(throttled.actor, ADMIN_EMAIL);
+    assert!(
+        throttled.summary.contains("127.0.0.1"),
+        "{}",
+        throttled.summary
+    );
+    assert_eq!(app::audit::first_broken_entry(&db).await.unwrap(), None);
+
+    // The log is append-only in the database itself, on either backend.
+    let tamper = [
+        "UPDATE audit_log SET summary = 'nothing happened'",
+        "DELETE FROM audit_log",
+    ];
+    for sql in tamper {
+        let refused = app::on_db!(&db, |pool| sqlx::query(sql).execute(pool).await.map(|_| ()));
+        assert!(refused.is_err(), "{sql} was allowed");
+    }
+    assert_eq!(
+        app::audit::recent(&db, 50).await.unwrap().len(),
+        entries.len()
+    );
 }

@@ -68,6 +68,16 @@ fn bad_settings_stop_with_one_clear_line_and_no_panic() {
         ("LANYARD_ADMIN_EMAIL", "nobody", "LANYARD_ADMIN_EMAIL"),
         ("LANYARD_ADMIN_PASSWORD", "short", "at least 12 characters"),
         ("RUST_LOG", "=[", "RUST_LOG"),
+        (
+            "LANYARD_OIDC_ISSUER",
+            "https://idp.example/",
+            "LANYARD_OIDC_ISSUER is set but LANYARD_OIDC_CLIENT_ID is not",
+        ),
+        (
+            "LANYARD_OIDC_CLIENT_ID",
+            "lanyard",
+            "single sign-on needs the issuer",
+        ),
     ];
     for (variable, value, expected) in cases {
         let output = lanyard(dir.path()).env(variable, value).output().unwrap();
@@ -94,6 +104,14 @@ fn help_lists_every_setting() {
         "LANYARD_ADMIN_EMAIL",
         "LANYARD_ADMIN_PASSWORD",
         "RUST_LOG",
+        "--oidc-issuer",
+        "--oidc-client-id",
+        "--oidc-client-secret",
+        "--oidc-scopes",
+        "LANYARD_OIDC_ISSUER",
+        "LANYARD_OIDC_CLIENT_ID",
+        "LANYARD_OIDC_CLIENT_SECRET",
+        "LANYARD_OIDC_SCOPES",
         "reset-password",
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}");

@@ -15,7 +15,7 @@ pub enum InstallationRole {
 }
 
 impl InstallationRole {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             InstallationRole::Owner => "owner",
             InstallationRole::Operator => "operator",
@@ -23,7 +23,7 @@ impl InstallationRole {
         }
     }
 
-    fn from_db(value: &str) -> Self {
+    pub fn from_db(value: &str) -> Self {
         match value {
             "owner" => InstallationRole::Owner,
             "operator" => InstallationRole::Operator,
@@ -70,6 +70,10 @@ async fn row_by_email(db: &Db, email: &Email) -> Result<Option<AccountRow>, AppE
         .bind(email.as_str())
         .fetch_optional(pool)
         .await)?)
+}
+
+pub async fn id_by_email(db: &Db, email: &Email) -> Result<Option<i64>, AppError> {
+    Ok(row_by_email(db, email).await?.map(|row| row.id))
 }
 
 /// The enabled account with this id, if any.

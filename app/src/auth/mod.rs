@@ -7,6 +7,8 @@ mod pages;
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod session;
+#[cfg(feature = "ssr")]
+pub mod throttle;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -19,6 +21,10 @@ pub use pages::{LoginPage, LogoutButton};
 pub struct SignedInAccount {
     pub email: String,
     pub display_name: String,
+    /// Owners see the installation settings.
+    pub is_owner: bool,
+    /// The organizations this account may enter, for the org switcher.
+    pub orgs: Vec<crate::tenants::OrgEntry>,
 }
 
 #[server(endpoint = "session_info")]
@@ -29,12 +35,25 @@ pub async fn get_signed_in_account() -> Result<Option<SignedInAccount>, AppError
 #[cfg(feature = "ssr")]
 async fn signed_in_account() -> Result<Option<SignedInAccount>, AppError> {
     let state = crate::state::app_state()?;
-    Ok(session::current_account(&state)
+    let Some(account) = session::current_account(&state).await? else {
+        return Ok(None);
+    };
+    let orgs = crate::tenants::orgs::visible_to(&state.db, &account)
         .await?
-        .map(|account| SignedInAccount {
-            email: account.email,
-            display_name: account.display_name,
-        }))
+        .into_iter()
+        .map(|(org, role)| crate::tenants::OrgEntry {
+            slug: org.slug,
+            name: org.name,
+            role,
+            is_default: org.is_default,
+        })
+        .collect();
+    Ok(Some(SignedInAccount {
+        is_owner: account.role == accounts::InstallationRole::Owner,
+        email: account.email,
+        display_name: account.display_name,
+        orgs,
+    }))
 }
 
 #[server(endpoint = "login")]
@@ -50,17 +69,69 @@ async fn sign_in_with_password(
 ) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
     let email = crate::email::Email::parse(&email)?;
-    let account = accounts::authenticate(&state.db, &email, &password)
-        .await
-        .inspect_err(|error| {
-            if *error == AppError::InvalidCredentials {
-                tracing::warn!(%email, "failed login");
-            }
-        })?;
+    let address = client_address().await;
+    let attempt = |action: &'static str, result: &'static str, summary: String| {
+        let db = state.db.clone();
+        let email = email.to_string();
+        async move {
+            crate::audit::record(
+                &db,
+                crate::audit::Event {
+                    actor: &email,
+                    org_id: None,
+                    action,
+                    target: &email,
+                    summary: &summary,
+                    result,
+                },
+            )
+            .await
+        }
+    };
+    let from = address.map(|ip| format!(" from {ip}")).unwrap_or_default();
+    if let Err(error) = state.login_throttle.check(email.as_str(), address) {
+        attempt(
+            "login.throttled",
+            "refused",
+            format!("sign-in throttled{from}"),
+        )
+        .await?;
+        return Err(error);
+    }
+    let account = match accounts::authenticate(&state.db, &email, &password).await {
+        Err(AppError::InvalidCredentials) => {
+            tracing::warn!(%email, "failed login");
+            state.login_throttle.record_failure(email.as_str(), address);
+            attempt(
+                "login.failed",
+                "refused",
+                format!("wrong email or password{from}"),
+            )
+            .await?;
+            return Err(AppError::InvalidCredentials);
+        }
+        other => other?,
+    };
+    attempt(
+        "login.succeeded",
+        "ok",
+        format!("signed in with a password{from}"),
+    )
+    .await?;
     session::sign_in(&session::current_session().await?, &account).await?;
     tracing::info!(%email, "signed in");
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
+}
+
+/// The connecting client's address (the direct peer: a reverse proxy's address when
+/// Lanyard runs behind one).
+#[cfg(feature = "ssr")]
+async fn client_address() -> Option<std::net::IpAddr> {
+    leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .await
+        .ok()
+        .map(|info| info.0.ip())
 }
 
 #[server(endpoint = "logout")]

@@ -4,6 +4,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::auth::{Login, Logout, session_resource};
 use crate::components::FormError;
+use crate::sso::SsoSignIn;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -41,6 +42,7 @@ pub fn LoginPage() -> impl IntoView {
                         "Sign in"
                     </button>
                 </ActionForm>
+                <SsoSignIn next=Signal::derive(next) />
             </section>
         </main>
     }

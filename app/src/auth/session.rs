@@ -18,7 +18,11 @@ pub async fn current_session() -> Result<Session, AppError> {
 
 /// The signed-in, enabled account, if any.
 pub async fn current_account(state: &AppState) -> Result<Option<Account>, AppError> {
-    let session = current_session().await?;
+    account_of(state, &current_session().await?).await
+}
+
+/// The signed-in, enabled account of a session a plain axum handler extracted.
+pub async fn account_of(state: &AppState, session: &Session) -> Result<Option<Account>, AppError> {
     let Some(id) = session.get::<i64>(ACCOUNT_ID).await? else {
         return Ok(None);
     };

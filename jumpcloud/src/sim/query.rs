@@ -1,14 +1,31 @@
 //! v1 list parameters as JumpCloud reads them: `limit` (default 10, at most 100), `skip`,
-//! space-separated `sort` and `fields`, and `filter=<field>:$<op>:<value>` (NOTES §3, §4).
+//! space-separated `sort` and `fields`, `filter=<field>:$<op>:<value>` and the nested
+//! `search[searchTerm]` / `search[fields][]` object (NOTES §3, §4).
 
 use std::cmp::Ordering;
 
+use axum::Json;
+use axum::http::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
 use super::error::SimError;
 use super::world::Object;
 
 const MAX_LIMIT: usize = 100;
+
+/// A v2 list answer: the page as a bare array, the total in `x-total-count`.
+pub(crate) fn v2_page(total: usize, page: Vec<Value>) -> (HeaderMap, Json<Value>) {
+    let mut headers = HeaderMap::new();
+    headers.insert("x-total-count", HeaderValue::from(total));
+    (headers, Json(Value::Array(page)))
+}
+
+/// The value of the query parameter `name`, if sent.
+pub(crate) fn query_param(raw: Option<&str>, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
 
 pub(crate) struct ListQuery {
     limit: usize,
@@ -17,6 +34,15 @@ pub(crate) struct ListQuery {
     fields: Option<Vec<String>>,
     all_of: Vec<Filter>,
     any_of: Vec<Filter>,
+    search: Search,
+}
+
+/// Partial, case-insensitive text search: an object matches when any of `fields`
+/// (every text field when none are named) contains any of `terms`.
+#[derive(Default)]
+struct Search {
+    terms: Vec<String>,
+    fields: Vec<String>,
 }
 
 struct Filter {
@@ -44,6 +70,7 @@ impl ListQuery {
             fields: None,
             all_of: Vec::new(),
             any_of: Vec::new(),
+            search: Search::default(),
         };
         for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
             match key.as_ref() {
@@ -78,6 +105,14 @@ impl ListQuery {
                     query.fields = Some(value.split_whitespace().map(str::to_string).collect());
                 }
                 "filter" => query.all_of.push(Filter::parse(&value)?),
+                // The nested object arrives in the bracket notation of a query string:
+                // `search[searchTerm]=a` or `search[searchTerm][]=a&search[searchTerm][]=b`.
+                key if key.starts_with("search[searchTerm]") => {
+                    query.search.terms.push(value.to_lowercase());
+                }
+                key if key.starts_with("search[fields]") => {
+                    query.search.fields.push(value.to_string());
+                }
                 key if key.starts_with("filter[or]") => query.any_of.push(Filter::parse(&value)?),
                 key if key.starts_with("filter[") => query.all_of.push(Filter::parse(&value)?),
                 _ => {}
@@ -120,10 +155,44 @@ impl ListQuery {
         Self::parse(Some(&v1_style))
     }
 
+    /// Parameters of the v2 graph traversals (`/usergroups/{id}/membership`,
+    /// `/users/{id}/memberof`, `/users/{id}/systems`): v2 rules, filtering on `object_id`
+    /// and `type` only (NOTES §4), where `object_id` is the returned object's `id`.
+    pub fn parse_graph(raw: Option<&str>) -> Result<Self, SimError> {
+        let mut renamed = url::form_urlencoded::Serializer::new(String::new());
+        for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+            if key == "filter" {
+                let field = value.split(':').next().unwrap_or_default();
+                if field != "object_id" && field != "type" {
+                    return Err(SimError::bad_request(format!(
+                        "invalid filter field: {field}"
+                    )));
+                }
+                let filter = match value.strip_prefix("object_id") {
+                    Some(rest) => format!("id{rest}"),
+                    None => value.to_string(),
+                };
+                renamed.append_pair(&key, &filter);
+            } else {
+                renamed.append_pair(&key, &value);
+            }
+        }
+        Self::parse_v2(Some(&renamed.finish()), &["id", "type"])
+    }
+
     /// Filters, sorts and pages `objects` into a v1 `{totalCount, results}` envelope.
     pub fn respond<'a>(&self, objects: impl Iterator<Item = &'a Object>) -> Value {
         let (total, results) = self.select(objects);
         json!({ "totalCount": total, "results": results })
+    }
+
+    /// Filters, sorts and pages `objects` into a v2 list answer.
+    pub fn respond_v2<'a>(
+        &self,
+        objects: impl Iterator<Item = &'a Object>,
+    ) -> (HeaderMap, Json<Value>) {
+        let (total, page) = self.select(objects);
+        v2_page(total, page)
     }
 
     /// Filters, sorts and pages `objects`: the number that matched, and the page.
@@ -133,6 +202,7 @@ impl ListQuery {
             .filter(|object| {
                 self.any_of.is_empty() || self.any_of.iter().any(|filter| filter.matches(object))
             })
+            .filter(|object| self.search.matches(object))
             .collect();
         if !self.sort.is_empty() {
             matching.sort_by(|a, b| {
@@ -164,6 +234,28 @@ impl ListQuery {
                 .filter(|(key, _)| *key == "_id" || fields.iter().any(|field| field == *key))
                 .map(|(key, value)| (key.clone(), value.clone()))
                 .collect(),
+        }
+    }
+}
+
+impl Search {
+    fn matches(&self, object: &Object) -> bool {
+        if self.terms.is_empty() {
+            return true;
+        }
+        let contains_a_term = |value: &Value| {
+            value.as_str().is_some_and(|text| {
+                let text = text.to_lowercase();
+                self.terms.iter().any(|term| text.contains(term.as_str()))
+            })
+        };
+        if self.fields.is_empty() {
+            object.values().any(contains_a_term)
+        } else {
+            self.fields
+                .iter()
+                .filter_map(|field| object.get(field))
+                .any(contains_a_term)
         }
     }
 }

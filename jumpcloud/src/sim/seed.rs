@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::world::{Object, Org, Principal, ServiceAccount, World};
+use super::users::{PASSWORD_LIFETIME_DAYS, blank_user, set_password_date, set_state};
+use super::world::{Graph, Kind, Object, Org, Principal, ServiceAccount, World};
+use super::{approval_flows, directories, insights, ip_lists, software_apps};
 
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -128,7 +130,8 @@ const DEPARTMENTS: &[(&str, &[&str])] = &[
 ];
 
 /// The fixed "now" of seeded data, so dates do not depend on the day a test runs.
-const SEED_EPOCH: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+pub(crate) const SEED_EPOCH: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+const DAY: i64 = 86_400;
 
 pub(crate) fn seed(config: &SimConfig) -> World {
     let mut rng = StdRng::seed_from_u64(config.seed);
@@ -149,13 +152,36 @@ pub(crate) fn seed(config: &SimConfig) -> World {
         api_keys.insert(secret(&mut rng), Principal::Org(id.clone()));
         let users = seed_users(&mut rng, &name, &id, config.users_per_org);
         let groups = seed_groups(&mut rng, &id, config.extra_groups_per_org);
-        orgs.push(Org {
+        let mut graph = seed_memberships(&mut rng, &users, &groups);
+        let ldap_server = directories::seed_ldap_server(&mut rng, &name, &groups, &mut graph);
+        let active_directory = directories::seed_active_directory(&mut rng, &name);
+        let objects = BTreeMap::from([
+            (Kind::IpList, ip_lists::seed(&mut rng)),
+            (Kind::LdapServer, BTreeMap::from([ldap_server])),
+            (Kind::ActiveDirectory, BTreeMap::from([active_directory])),
+            (Kind::SoftwareApp, software_apps::seed(&mut rng)),
+            (
+                Kind::ApprovalFlowRequest,
+                approval_flows::seed(&mut rng, &users),
+            ),
+            (Kind::InsightsEvent, insights::seed(&mut rng, &id, &users)),
+            (Kind::User, users),
+            (Kind::UserGroup, groups),
+        ]);
+        let mut org = Org {
             id,
             name,
             provider_id: (!standalone).then(|| provider_id.clone()),
-            users,
-            groups,
-        });
+            objects,
+            graph,
+            scheduled_user_states: Vec::new(),
+        };
+        super::systems::seed(&mut rng, &mut org);
+        super::system_groups::seed(&mut rng, &mut org);
+        super::applications::seed(&mut rng, &mut org);
+        super::commands::seed(&mut rng, &mut org);
+        super::policies::seed(&mut rng, &mut org);
+        orgs.push(org);
     }
     let msp_api_key = secret(&mut rng);
     api_keys.insert(
@@ -193,6 +219,7 @@ fn seed_users(
     let mut usernames = HashSet::new();
     let mut managers: HashMap<&str, String> = HashMap::new();
     let mut users = BTreeMap::new();
+    let mut any_locked = false;
     for _ in 0..count {
         let first = FIRST_NAMES[rng.gen_range(0..FIRST_NAMES.len())];
         let last = LAST_NAMES[rng.gen_range(0..LAST_NAMES.len())];
@@ -217,41 +244,32 @@ fn seed_users(
         } else {
             "ACTIVATED"
         };
-        let locked = state == "ACTIVATED" && rng.gen_bool(0.05);
+        // Lockouts are rare, but every organization of some size shows at least one.
+        let locked =
+            state == "ACTIVATED" && (rng.gen_bool(0.05) || (!any_locked && users.len() >= 10));
+        any_locked |= locked;
         let totp = state != "STAGED" && rng.gen_bool(0.75);
-        let created = SEED_EPOCH - rng.gen_range(0..900) * 86_400;
-        let password_changed = created + rng.gen_range(0..200) * 86_400;
-        let user = json!({
-            "_id": id,
+        let created = SEED_EPOCH - rng.gen_range(0..900) * DAY;
+        // Most passwords were changed within the 90-day policy; the rest have expired.
+        let password_changed = (SEED_EPOCH - rng.gen_range(0..120) * DAY).max(created);
+        let title = titles[rng.gen_range(0..titles.len())];
+        let employee_number = rng.gen_range(1..99_999);
+        let mut user = blank_user(&id, org_id, created, 5000 + users.len() as u64);
+        let profile = json!({
             "username": username,
             "email": format!("{username}@{domain}"),
             "firstname": first,
-            "middlename": "",
             "lastname": last,
             "displayname": format!("{first} {last}"),
-            "alternateEmail": null,
             "company": org_name,
             "department": department,
-            "jobTitle": titles[rng.gen_range(0..titles.len())],
+            "jobTitle": title,
             "employeeType": "Full-time",
-            "employeeIdentifier": format!("E{:05}", rng.gen_range(1..99_999)),
-            "costCenter": "",
-            "location": "",
-            "description": "",
-            "manager": manager,
-            "state": state,
-            "activated": state != "STAGED",
-            "suspended": state == "SUSPENDED",
+            "employeeIdentifier": format!("E{employee_number:05}"),
+            "creationSource": "manual",
             "account_locked": locked,
             "account_locked_date": if locked { Value::String(timestamp(SEED_EPOCH - 3_600)) } else { Value::Null },
             "badLoginAttempts": if locked { 10 } else { 0 },
-            "created": timestamp(created),
-            "creationSource": "manual",
-            "organization": org_id,
-            "password_date": timestamp(password_changed),
-            "password_expiration_date": timestamp(password_changed + 90 * 86_400),
-            "password_expired": false,
-            "password_never_expires": false,
             "totp_enabled": totp,
             "enable_user_portal_multifactor": totp,
             "mfa": { "configured": totp, "exclusion": false },
@@ -261,29 +279,20 @@ fn seed_users(
                 "webAuthnStatus": "NOT_ENROLLED",
                 "pushStatus": "NOT_ENROLLED",
             },
-            "sudo": false,
-            "passwordless_sudo": false,
-            "allow_public_key": true,
-            "public_key": "",
-            "ssh_keys": [],
-            "unix_uid": 5000 + users.len(),
-            "unix_guid": 5000 + users.len(),
-            "enable_managed_uid": false,
-            "samba_service_user": false,
-            "ldap_binding_user": false,
-            "externally_managed": false,
-            "external_dn": "",
-            "external_source_type": "",
-            "addresses": [],
-            "phoneNumbers": [],
-            "attributes": [],
-            "relationships": [],
-            "restrictedFields": [],
-            "disableDeviceMaxLoginAttempts": false,
         });
-        if let Value::Object(object) = user {
-            users.insert(id, object);
+        user.extend(profile.as_object().cloned().unwrap_or_default());
+        // The spec's `manager` is a string, not nullable: a user without one has none.
+        if let Some(manager) = manager {
+            user.insert("manager".into(), Value::String(manager));
         }
+        set_state(&mut user, state);
+        // A staged user has not set a password yet.
+        if state != "STAGED" {
+            set_password_date(&mut user, password_changed);
+            let expired = password_changed + PASSWORD_LIFETIME_DAYS * DAY <= SEED_EPOCH;
+            user.insert("password_expired".into(), expired.into());
+        }
+        users.insert(id, user);
     }
     users
 }
@@ -316,11 +325,70 @@ fn seed_groups(rng: &mut StdRng, org_id: &str, extra: usize) -> BTreeMap<String,
         .collect()
 }
 
+/// Group memberships: each department group holds its department, All Staff everyone,
+/// Laptop Admins the IT department and the engineering managers, VPN Users about half
+/// of the activated users. All Staff also keeps orphaned association records (of users
+/// deleted long ago), about one per 40 members, which make its member pages come back
+/// short as JumpCloud's do (NOTES §17.3).
+fn seed_memberships(
+    rng: &mut StdRng,
+    users: &BTreeMap<String, Object>,
+    groups: &BTreeMap<String, Object>,
+) -> Graph {
+    let group_named = |name: &str| {
+        groups
+            .values()
+            .find(|group| group.get("name").and_then(Value::as_str) == Some(name))
+            .and_then(|group| group.get("id")?.as_str())
+            .map(|id| (Kind::UserGroup, id.to_string()))
+    };
+    let text = |user: &Object, field: &str| {
+        user.get(field)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let all_staff = group_named("All Staff");
+    let vpn_users = group_named("VPN Users");
+    let laptop_admins = group_named("Laptop Admins");
+    let mut graph = Graph::default();
+    for (id, user) in users {
+        let department = text(user, "department");
+        let on_vpn = text(user, "state") == "ACTIVATED" && rng.gen_bool(0.5);
+        let laptop_admin = department == "IT" || text(user, "jobTitle") == "Engineering Manager";
+        let memberships = [
+            group_named(&department),
+            all_staff.clone(),
+            vpn_users.clone().filter(|_| on_vpn),
+            laptop_admins.clone().filter(|_| laptop_admin),
+        ];
+        for group in memberships.into_iter().flatten() {
+            graph.link(group, (Kind::User, id.clone()));
+        }
+    }
+    if let Some(all_staff) = all_staff {
+        for _ in 0..users.len().div_ceil(40) {
+            graph.link(all_staff.clone(), (Kind::User, object_id(rng)));
+        }
+    }
+    graph
+}
+
 /// A 24-hex-digit id, like JumpCloud's.
 pub(crate) fn object_id(rng: &mut StdRng) -> String {
     (0..12)
         .map(|_| format!("{:02x}", rng.r#gen::<u8>()))
         .collect()
+}
+
+/// An id for an object created through the API (seeded ids come from the seed's rng).
+pub(crate) fn new_object_id() -> String {
+    object_id(&mut StdRng::from_entropy())
+}
+
+/// The current Unix time, in seconds.
+pub(crate) fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
 }
 
 fn secret(rng: &mut StdRng) -> String {

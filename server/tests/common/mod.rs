@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use reqwest::header::{ACCEPT, REFERER};
 use reqwest::redirect::Policy;
-use server::config::Settings;
+use server::config::{DemoMode, OidcSettings, Settings};
 use server::startup::Application;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -17,6 +17,9 @@ pub const ADMIN_PASSWORD: &str = "integration-test-password";
 
 pub struct TestApp {
     pub address: String,
+    /// The database this app uses: a fresh SQLite file, or a fresh Postgres database
+    /// when `LANYARD_TEST_POSTGRES` names a server (scripts/test runs the suite both ways).
+    pub database_url: String,
     /// Keeps cookies like a browser and does not follow redirects, so tests see them.
     pub client: reqwest::Client,
     /// The fresh data directory, deleted when the test ends.
@@ -35,12 +38,26 @@ pub fn settings_for(data_dir: &TempDir) -> Settings {
         site_root: PathBuf::from("/nonexistent-site-root"),
         log: "warn".into(),
         session_idle_minutes: 480,
+        secret_key: None,
+        demo: DemoMode::Auto,
+        worker_interval_ms: 50,
+        test_hooks: true,
+        oidc: OidcSettings::default(),
     }
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with settings adjusted first (e.g. demo mode off).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
-    let app = Application::build(&settings_for(&data_dir)).await.unwrap();
+    let mut settings = settings_for(&data_dir);
+    settings.database_url = fresh_postgres_database().await;
+    adjust(&mut settings);
+    let database_url = settings.database_url();
+    let app = Application::build(&settings).await.unwrap();
     let address = format!("http://{}", app.address());
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
@@ -48,10 +65,49 @@ pub async fn spawn_app() -> TestApp {
     }));
     TestApp {
         address,
+        database_url,
         client: browser_like_client(),
         _data_dir: data_dir,
         _stop: stop,
     }
+}
+
+/// With `LANYARD_TEST_POSTGRES=postgres://user@host:port`, a new empty database on that
+/// server for one test; without it, `None` (the app's SQLite default).
+pub async fn fresh_postgres_database() -> Option<String> {
+    use sqlx::Connection;
+    let server = std::env::var("LANYARD_TEST_POSTGRES").ok()?;
+    let name = format!("lanyard_test_{:016x}", rand::random::<u64>());
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    Some(format!("{server}/{name}"))
+}
+
+impl TestApp {
+    /// The app's database, for checks no page shows (e.g. the audit chain).
+    pub async fn db(&self) -> app::db::Db {
+        app::db::Db::connect(&self.database_url).await.unwrap()
+    }
+}
+
+/// A fresh demo app with the first administrator signed in.
+pub async fn signed_in_admin() -> TestApp {
+    let app = spawn_app().await;
+    assert_eq!(app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 302);
+    app
+}
+
+/// The JSON body of a successful response; any other status fails the test with the body.
+pub async fn json(response: reqwest::Response) -> serde_json::Value {
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    assert!(status.is_success(), "{status}: {body}");
+    serde_json::from_str(&body).unwrap()
 }
 
 pub fn browser_like_client() -> reqwest::Client {
@@ -63,6 +119,21 @@ pub fn browser_like_client() -> reqwest::Client {
 }
 
 impl TestApp {
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
+    /// Another browser on the same server: its own cookie jar, nobody signed in.
+    pub fn another_browser(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            database_url: self.database_url.clone(),
+            client: browser_like_client(),
+            _data_dir: tempfile::tempdir().unwrap(),
+            _stop: oneshot::channel().0,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -104,6 +175,29 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// A server function called as the hydrated app calls it (not an HTML form post):
+    /// errors come back with their HTTP status.
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(endpoint))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// [`TestApp::call`] that must succeed; its JSON result.
+    pub async fn call_ok(&self, endpoint: &str, form: &[(&str, &str)]) -> serde_json::Value {
+        json(self.call(endpoint, form).await).await
+    }
+
+    /// A page that must load (200); its HTML.
+    pub async fn page_text(&self, path: &str) -> String {
+        let response = self.get_page(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        response.text().await.unwrap()
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {

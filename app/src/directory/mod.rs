@@ -1,0 +1,210 @@
+//! Pieces the directory pages share (groups, devices, and the other JumpCloud objects):
+//! object references, the `?notice=` message a change redirects back with, and (ssr)
+//! lookups of users by id or by what an admin typed.
+
+pub mod applications;
+pub mod commands;
+pub mod overview;
+pub mod policies;
+pub mod system_groups;
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+/// A JumpCloud object named for display, linked by its id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// A user group or system group in a list, with how many direct members it has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub members: usize,
+}
+
+/// The table of a group list page; `section` is the URL segment (`groups`,
+/// `system-groups`) the rows link into.
+#[component]
+pub fn GroupTable(
+    org: String,
+    list: Vec<GroupSummary>,
+    section: &'static str,
+    label: &'static str,
+    members_label: &'static str,
+    empty: &'static str,
+) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p class="empty">{empty}</p> }.into_any();
+    }
+    view! {
+        <table class="data" aria-label=label>
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Description"</th>
+                    <th scope="col" class="num">{members_label}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {list
+                    .into_iter()
+                    .map(|group| {
+                        view! {
+                            <tr>
+                                <td><a href=format!("/o/{org}/{section}/{}", group.id)>{group.name}</a></td>
+                                <td>{group.description}</td>
+                                <td class="num">{group.members}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// What a directory page shows while its data loads.
+pub fn loading() -> impl IntoView {
+    view! { <p class="loading">"Loading…"</p> }
+}
+
+/// The `:id` of an object route (`/o/{org}/groups/{id}`).
+pub fn id_param() -> Memo<String> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get("id").unwrap_or_default())
+}
+
+/// One query parameter of the current URL (filters, searches), empty when absent.
+pub fn query_param(name: &'static str) -> Memo<String> {
+    let query = use_query_map();
+    Memo::new(move |_| query.read().get(name).unwrap_or_default())
+}
+
+/// What the last change did, carried in `?notice=` by the redirect that ends it, so the
+/// outcome shows with and without JavaScript.
+#[component]
+pub fn Notice() -> impl IntoView {
+    let notice = query_param("notice");
+    move || {
+        let text = notice.get();
+        (!text.is_empty()).then(|| view! { <p class="notice" role="status">{text}</p> })
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use std::collections::HashMap;
+
+    use jumpcloud::applications::Application;
+    use jumpcloud::systems::System;
+    use jumpcloud::users::{SystemUser, UserListQuery};
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+    use crate::error::AppError;
+    use crate::state::{AppState, app_state};
+    use crate::tenants::Capability;
+    use crate::tenants::access::{OrgContext, authorize};
+
+    /// How many JumpCloud calls a page makes at once when it needs one per object (member
+    /// counts, application bindings); the client's rate limiter paces them further.
+    pub const CONCURRENT_CALLS: usize = 6;
+
+    /// The state and the authorized organization a directory function works in.
+    pub async fn org_context(
+        slug: &str,
+        capability: Capability,
+    ) -> Result<(AppState, OrgContext), AppError> {
+        let state = app_state()?;
+        let context = authorize(&state, slug, capability).await?;
+        Ok((state, context))
+    }
+
+    /// Ends a change by sending the browser to `path` with `notice` to show there.
+    pub fn redirect_with_notice(path: &str, notice: &str) {
+        leptos_axum::redirect(&format!(
+            "{path}?notice={}",
+            utf8_percent_encode(notice, NON_ALPHANUMERIC)
+        ));
+    }
+
+    /// Every user of the organization by id: one paged listing instead of a call per
+    /// member when a page names many users.
+    pub async fn users_by_id(
+        context: &OrgContext,
+    ) -> Result<HashMap<String, SystemUser>, AppError> {
+        let users = context.jumpcloud.list_all_users(&mut |_, _| {}).await?;
+        Ok(users
+            .into_iter()
+            .map(|user| (user.id.clone(), user))
+            .collect())
+    }
+
+    /// The user whose username or email is exactly `typed` (case-insensitive).
+    pub async fn user_named(context: &OrgContext, typed: &str) -> Result<SystemUser, AppError> {
+        let typed = typed.trim();
+        if typed.is_empty() {
+            return Err(AppError::bad_request(
+                "Enter a username or an email address.",
+            ));
+        }
+        let matches = context
+            .jumpcloud
+            .list_users(&UserListQuery {
+                search: Some(typed.to_string()),
+                limit: 100,
+                ..Default::default()
+            })
+            .await?;
+        matches
+            .items
+            .into_iter()
+            .find(|user| {
+                user.username.eq_ignore_ascii_case(typed) || user.email.eq_ignore_ascii_case(typed)
+            })
+            .ok_or_else(|| AppError::NotFound(format!("A user {typed:?}")))
+    }
+
+    /// How a user reads in lists: the display name, else the username.
+    pub fn user_label(user: &SystemUser) -> String {
+        user.displayname
+            .clone()
+            .filter(|name| !name.trim().is_empty())
+            .unwrap_or_else(|| user.username.clone())
+    }
+
+    /// How a system reads in lists: the display name, else the hostname, else the id.
+    pub fn system_label(system: &System) -> String {
+        [&system.display_name, &system.hostname]
+            .into_iter()
+            .flatten()
+            .find(|name| !name.trim().is_empty())
+            .cloned()
+            .unwrap_or_else(|| system.id.clone())
+    }
+
+    /// How an application reads in lists: its label, else its display or catalog name.
+    pub fn application_label(application: &Application) -> String {
+        application
+            .display_label
+            .clone()
+            .or_else(|| application.display_name.clone())
+            .or_else(|| application.name.clone())
+            .unwrap_or_else(|| application.id.clone())
+    }
+
+    /// JumpCloud's message for a failed call on one of several objects, for a summary.
+    pub fn failure_reason(error: &jumpcloud::Error) -> String {
+        match error {
+            jumpcloud::Error::Conflict(_) => "already there".into(),
+            jumpcloud::Error::NotFound(_) => "not there".into(),
+            other => AppError::from(other.clone()).to_string(),
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Installation settings, for owners: JumpCloud connections and the organizations mapped
+//! on them, and the people who may use Lanyard.
+
+mod connections;
+mod people;
+mod sso;
+
+use leptos::prelude::*;
+
+pub use connections::{ConnectionPage, ConnectionsPage};
+pub use people::PeoplePage;
+pub use sso::SsoSettingsPage;
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <h1>"Settings"</h1>
+        <section class="panel">
+            <ul class="link-list">
+                <li>
+                    <a href="/settings/connections">"Connections"</a>
+                    " — JumpCloud credentials and the organizations they reach"
+                </li>
+                <li>
+                    <a href="/settings/people">"People"</a>
+                    " — accounts, roles per organization, operator scopes and org groups"
+                </li>
+                <li>
+                    <a href="/settings/sso">"Single sign-on"</a>
+                    " — the OpenID Connect provider and automatic requesters per organization"
+                </li>
+            </ul>
+        </section>
+    }
+}
+
+/// Unix seconds as a UTC calendar date for display.
+pub(crate) fn date(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .map(|at| at.date().to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_are_utc_calendar_days() {
+        assert_eq!(super::date(0), "1970-01-01");
+        assert_eq!(super::date(1_795_392_000), "2026-11-23");
+        assert_eq!(super::date(951_782_400), "2000-02-29");
+    }
+}

@@ -1,0 +1,27 @@
+//! The background worker: drains the job queue, then sleeps for the interval. Every
+//! instance runs one; leases in the database keep them from doing a job twice.
+
+use std::time::Duration;
+
+use app::requests::worker::run_once;
+use app::state::AppState;
+
+pub async fn run(state: AppState, interval: Duration) {
+    let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
+    loop {
+        loop {
+            match run_once(&state, &owner).await {
+                Ok(true) => continue,
+                Ok(false) => break,
+                Err(error) => {
+                    tracing::error!(%error, "job worker pass failed");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            () = state.work_queued.notified() => {}
+        }
+    }
+}

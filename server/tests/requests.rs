@@ -1,0 +1,412 @@
+#![allow(clippy::unwrap_used)]
+//! Access requests end to end: the real app, its worker and a JumpCloud simulator. The
+//! simulator is this test's own (demo mode off) so faults can be injected.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, spawn_app_with};
+use jumpcloud::graph::GraphOp;
+use jumpcloud::sim::{Failure, SimConfig, Simulator};
+use jumpcloud::users::SystemUser;
+use jumpcloud::{Client, ClientConfig, Connection, Credentials, OrgClient, Secret};
+use server::config::DemoMode;
+
+const ORG: &str = "northwind-traders";
+const PASSWORD: &str = "a-long-enough-password";
+
+struct World {
+    app: TestApp,
+    sim: Simulator,
+    jumpcloud: OrgClient,
+    /// A directory user with a manager, signed in as the requester.
+    requester: TestApp,
+    requester_user: SystemUser,
+    /// The requester's manager, signed in.
+    manager: TestApp,
+    /// Another approver (org role approver).
+    approver: TestApp,
+    group_id: String,
+    item_id: String,
+}
+
+async fn person(app: &TestApp, email: &str, role: &str) -> TestApp {
+    app.call_ok(
+        "/api/people/create",
+        &[
+            ("email", email),
+            ("display_name", email),
+            ("password", PASSWORD),
+            ("installation_role", "none"),
+        ],
+    )
+    .await;
+    app.call_ok(
+        "/api/people/membership",
+        &[("email", email), ("org", ORG), ("role", role)],
+    )
+    .await;
+    let browser = app.another_browser();
+    assert_eq!(browser.login(email, PASSWORD).await.status(), 302);
+    browser
+}
+
+async fn world(worker_interval_ms: u64) -> World {
+    let sim = Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), &SimConfig::default())
+        .await
+        .unwrap();
+    let app = spawn_app_with(|settings| {
+        settings.demo = DemoMode::Off;
+        settings.worker_interval_ms = worker_interval_ms;
+    })
+    .await;
+    app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let org = sim.info.orgs.iter().find(|org| !org.msp).unwrap();
+    app.call_ok(
+        "/api/connections/add",
+        &[
+            ("name", "Northwind"),
+            ("kind", "api_key"),
+            ("region", "custom"),
+            ("base_url", sim.info.base_url.as_str()),
+            ("api_key", org.api_key.as_str()),
+        ],
+    )
+    .await;
+    let jumpcloud = Client::new(ClientConfig {
+        max_retries: 0,
+        rate_limit: None,
+        ..ClientConfig::default()
+    })
+    .unwrap()
+    .for_org(Connection {
+        base_url: sim.info.base_url.parse().unwrap(),
+        credentials: Credentials::ApiKey(Secret::new(org.api_key.clone())),
+        org_id: None,
+    });
+    let users = jumpcloud.list_all_users(&mut |_, _| {}).await.unwrap();
+    let requester_user = users
+        .iter()
+        .find(|user| {
+            user.manager.is_some() && user.state == Some(jumpcloud::users::UserState::Activated)
+        })
+        .unwrap()
+        .clone();
+    let manager_user = users
+        .iter()
+        .find(|user| Some(&user.id) == requester_user.manager.as_ref())
+        .unwrap()
+        .clone();
+    let groups = jumpcloud
+        .list_all_user_groups(&mut |_, _| {})
+        .await
+        .unwrap();
+    let member_of = jumpcloud
+        .list_user_member_of(&requester_user.id)
+        .await
+        .unwrap();
+    let group_id = groups
+        .iter()
+        .find(|group| !member_of.iter().any(|m| m.id == group.id))
+        .unwrap()
+        .id
+        .clone();
+    let requester = person(&app, &requester_user.email, "requester").await;
+    let manager = person(&app, &manager_user.email, "requester").await;
+    let approver = person(&app, "approver@example.com", "approver").await;
+    let item_id = app
+        .call_ok(
+            "/api/requests/catalog/create",
+            &[
+                ("org", ORG),
+                ("name", "Temporary group access"),
+                ("jumpcloud_group_id", group_id.as_str()),
+                ("durations", "60,480,0"),
+                ("max_duration_minutes", "20160"),
+            ],
+        )
+        .await
+        .to_string();
+    World {
+        app,
+        sim,
+        jumpcloud,
+        requester,
+        requester_user,
+        manager,
+        approver,
+        group_id,
+        item_id,
+    }
+}
+
+impl World {
+    async fn submit(&self, minutes: &str) -> String {
+        self.requester
+            .call_ok(
+                "/api/requests/submit",
+                &[
+                    ("org", ORG),
+                    ("item_id", &self.item_id),
+                    ("duration_minutes", minutes),
+                    ("justification", "on call this week"),
+                ],
+            )
+            .await
+            .to_string()
+    }
+
+    async fn status(&self, id: &str) -> String {
+        let list = self
+            .app
+            .call_ok("/api/requests/list", &[("org", ORG)])
+            .await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|request| request["id"].as_i64().map(|n| n.to_string()).as_deref() == Some(id))
+            .map(|request| request["status"].as_str().unwrap().to_string())
+            .unwrap()
+    }
+
+    async fn wait_for(&self, id: &str, wanted: &str) {
+        for _ in 0..200 {
+            if self.status(id).await == wanted {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "request {id} never became {wanted}: it is {}",
+            self.status(id).await
+        );
+    }
+
+    async fn is_member(&self) -> bool {
+        self.jumpcloud
+            .list_user_member_of(&self.requester_user.id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|group| group.id == self.group_id)
+    }
+
+    async fn advance_clock(&self, seconds: i64) {
+        let response = self
+            .app
+            .client
+            .post(
+                self.app
+                    .url(&format!("/test-hooks/advance-clock?seconds={seconds}")),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+    }
+}
+
+fn decide<'a>(id: &'a str, verdict: &'a str) -> [(&'a str, &'a str); 4] {
+    [
+        ("org", ORG),
+        ("request_id", id),
+        ("verdict", verdict),
+        ("comment", "ok"),
+    ]
+}
+
+#[tokio::test]
+async fn approved_time_bound_access_is_granted_then_taken_away_when_it_ends() {
+    let w = world(50).await;
+    let id = w.submit("60").await;
+    assert_eq!(w.status(&id).await, "pending");
+    assert!(!w.is_member().await);
+
+    // The manager (a requester in Lanyard, the target's manager in JumpCloud) approves.
+    w.manager
+        .call_ok("/api/requests/decide", &decide(&id, "approve"))
+        .await;
+    w.wait_for(&id, "active").await;
+    assert!(w.is_member().await, "JumpCloud has the membership");
+
+    // An hour later the worker takes it away, and JumpCloud confirms.
+    w.advance_clock(3_601).await;
+    w.wait_for(&id, "revoked").await;
+    assert!(
+        !w.is_member().await,
+        "the membership is gone from JumpCloud"
+    );
+    // Nothing re-adds it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!w.is_member().await);
+}
+
+#[tokio::test]
+async fn requesters_cannot_approve_their_own_requests_and_late_decisions_are_refused() {
+    let w = world(50).await;
+    let id = w.submit("480").await;
+    let own = w
+        .requester
+        .call("/api/requests/decide", &decide(&id, "approve"))
+        .await;
+    assert_eq!(own.status(), 400);
+    assert!(own.text().await.unwrap().contains("your own request"));
+
+    w.approver
+        .call_ok("/api/requests/decide", &decide(&id, "deny"))
+        .await;
+    assert_eq!(w.status(&id).await, "denied");
+    let late = w
+        .manager
+        .call("/api/requests/decide", &decide(&id, "approve"))
+        .await;
+    assert_eq!(late.status(), 409);
+    let body = late.text().await.unwrap();
+    assert!(
+        body.contains("already decided by approver@example.com"),
+        "{body}"
+    );
+    assert!(!w.is_member().await);
+
+    // An admin asking for access cannot approve it either.
+    let cancelled = w.submit("60").await;
+    w.requester
+        .call_ok(
+            "/api/requests/cancel",
+            &[("org", ORG), ("request_id", &cancelled)],
+        )
+        .await;
+    assert_eq!(w.status(&cancelled).await, "cancelled");
+}
+
+#[tokio::test]
+async fn two_simultaneous_approvals_of_a_one_of_many_request_make_one_change() {
+    let w = world(50).await;
+    let id = w.submit("60").await;
+    w.sim.record_exchanges();
+    let approve = decide(&id, "approve");
+    let (first, second) = tokio::join!(
+        w.manager.call("/api/requests/decide", &approve),
+        w.approver.call("/api/requests/decide", &approve),
+    );
+    let statuses = [first.status().as_u16(), second.status().as_u16()];
+    assert!(
+        statuses.contains(&200) && statuses.contains(&409),
+        "{statuses:?}"
+    );
+    w.wait_for(&id, "active").await;
+    let db = w.app.db().await;
+    let jobs: i64 = app::on_db!(&db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE request_id = $1"
+    )
+    .bind(id.parse::<i64>().unwrap())
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(jobs, 1);
+    let adds = w
+        .sim
+        .exchanges()
+        .iter()
+        .filter(|exchange| exchange.method == "POST" && exchange.path.ends_with("/members"))
+        .count();
+    assert_eq!(adds, 1, "one membership write");
+}
+
+#[tokio::test]
+async fn a_jumpcloud_outage_is_retried_and_a_permanent_error_fails_until_retried() {
+    let w = world(50).await;
+    w.sim.record_exchanges();
+
+    // A burst of 503s: retried with backoff, then done.
+    let id = w.submit("60").await;
+    w.sim.fail_next(2, Failure::status(503));
+    // An org approver decides without any JumpCloud call, so the faults meet the worker.
+    w.approver
+        .call_ok("/api/requests/decide", &decide(&id, "approve"))
+        .await;
+    w.wait_for(&id, "active").await;
+    assert!(w.is_member().await);
+
+    // A refusal JumpCloud will repeat: failed, with its message, until an admin retries.
+    let other = {
+        w.jumpcloud
+            .set_user_group_member(&w.group_id, GraphOp::Remove, &w.requester_user.id)
+            .await
+            .unwrap();
+        w.submit("480").await
+    };
+    w.sim.fail_next(1, Failure::status(400));
+    w.approver
+        .call_ok("/api/requests/decide", &decide(&other, "approve"))
+        .await;
+    w.wait_for(&other, "failed").await;
+    let list = w
+        .app
+        .call_ok("/api/requests/list", &[("org", ORG), ("status", "failed")])
+        .await;
+    assert!(!list[0]["last_error"].is_null(), "{list}");
+    assert!(!w.is_member().await);
+    w.app
+        .call_ok(
+            "/api/requests/retry",
+            &[("org", ORG), ("request_id", &other)],
+        )
+        .await;
+    w.wait_for(&other, "active").await;
+    assert!(w.is_member().await);
+}
+
+#[tokio::test]
+async fn a_worker_that_dies_after_the_jumpcloud_call_never_makes_the_change_twice() {
+    // The app's own worker only wakes when notified, so this test can play a worker
+    // that claims the job, makes the change in JumpCloud, and dies before recording it.
+    let w = world(60_000).await;
+    let id = w.submit("60").await;
+    let db = w.app.db().await;
+    // Approving wakes the app's worker, which would win a race for the job; so the
+    // first attempt fails, and the requeued job is claimed here before anyone wakes it.
+    w.sim.fail_next(1, Failure::status(400));
+    w.approver
+        .call_ok("/api/requests/decide", &decide(&id, "approve"))
+        .await;
+    w.wait_for(&id, "failed").await;
+    // A "dying" worker claims the requeued job...
+    app::requests::jobs::requeue_failed(&db, id.parse().unwrap(), 0)
+        .await
+        .unwrap();
+    app::requests::store::transition(&db, id.parse().unwrap(), "failed", "approved")
+        .await
+        .unwrap();
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap();
+    let claimed = app::requests::jobs::claim(&db, "dying-worker", now)
+        .await
+        .unwrap();
+    assert!(claimed.is_some());
+    // ...makes the change in JumpCloud, and dies before committing.
+    w.jumpcloud
+        .set_user_group_member(&w.group_id, GraphOp::Add, &w.requester_user.id)
+        .await
+        .unwrap();
+    w.sim.record_exchanges();
+    // After the lease, the app's worker takes the job over and only records it.
+    w.advance_clock(app::requests::jobs::LEASE_SECONDS + 1)
+        .await;
+    w.wait_for(&id, "active").await;
+    assert!(w.is_member().await);
+    let writes = w
+        .sim
+        .exchanges()
+        .iter()
+        .filter(|exchange| exchange.method == "POST" && exchange.path.ends_with("/members"))
+        .count();
+    assert_eq!(writes, 0, "the membership was not added a second time");
+}
