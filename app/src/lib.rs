@@ -18,6 +18,7 @@ pub mod shell;
 pub mod sso;
 pub mod tenants;
 pub mod users;
+pub mod when;
 
 #[cfg(feature = "ssr")]
 pub mod audit;

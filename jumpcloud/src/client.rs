@@ -210,6 +210,13 @@ impl Call {
         self
     }
 
+    /// Sends the call once: for a DELETE whose repeat, after a lost answer, would report
+    /// "not found" for work that was done and lose the reply the caller needs.
+    pub fn sent_once(mut self) -> Self {
+        self.idempotent = false;
+        self
+    }
+
     pub fn put(path: impl Into<String>, body: serde_json::Value) -> Self {
         Call::with_body(Method::PUT, path, body)
     }
@@ -293,10 +300,17 @@ impl OrgClient {
         }
     }
 
-    /// One attempt; a service-account token JumpCloud refuses is replaced once.
+    /// One attempt; a cached service-account token JumpCloud refuses is replaced once.
+    /// A freshly issued token (or a refused secret) is not asked for again: that would
+    /// only repeat the refusal.
     async fn execute_once(&self, call: &Call) -> Result<Reply, Error> {
-        match (self.send(call).await, &self.connection.credentials) {
-            (Err(Error::Unauthorized(_)), Credentials::ServiceAccount(account)) => {
+        let account = match &self.connection.credentials {
+            Credentials::ServiceAccount(account) => Some(account),
+            Credentials::ApiKey(_) => None,
+        };
+        let had_cached_token = account.is_some_and(|account| self.client.tokens.has(account));
+        match (self.send(call).await, account) {
+            (Err(Error::Unauthorized(_)), Some(account)) if had_cached_token => {
                 self.client.tokens.invalidate(account);
                 self.send(call).await
             }
@@ -311,7 +325,7 @@ impl OrgClient {
         };
         let url = base
             .join(call.path.trim_start_matches('/'))
-            .map_err(|error| Error::Transport(format!("bad URL {}: {error}", call.path)))?;
+            .map_err(|error| Error::BadRequest(format!("bad URL {}: {error}", call.path)))?;
         let mut request = self
             .client
             .http

@@ -37,5 +37,5 @@ pub use error::Error;
 pub use oauth::{SecretUsed, ServiceAccount};
 pub use paging::Page;
 pub use rate_limit::RateLimit;
-pub use region::{DEFAULT_TOKEN_URL, Region, custom_console_url};
+pub use region::{DEFAULT_TOKEN_URL, Region, custom_console_url, http_url};
 pub use secret::Secret;

@@ -1,7 +1,8 @@
 //! Service-account authentication: the OAuth 2.0 client-credentials grant (NOTES §2).
 //!
-//! Tokens are cached per (token URL, client id) for the whole process, until 30 s before
-//! they expire. Two secrets may be configured so a secret can be rotated without
+//! Tokens are cached per service account (token URL, client id and secrets) for the whole
+//! process, until 30 s before they expire; a token issued for one secret is never handed
+//! to a caller holding another. Two secrets may be configured so a secret can be rotated without
 //! downtime: when JumpCloud refuses the primary, the secondary is tried, and the result
 //! says which one worked.
 
@@ -39,8 +40,9 @@ struct CachedToken {
     used: SecretUsed,
 }
 
-/// Tokens by (token URL, client id).
-type Tokens = HashMap<(String, String), CachedToken>;
+/// Tokens by (token URL, client id, primary secret, secondary secret).
+type TokenKey = (String, String, Secret, Option<Secret>);
+type Tokens = HashMap<TokenKey, CachedToken>;
 
 /// Tokens shared by every handle of one [`Client`](crate::Client).
 #[derive(Clone, Default)]
@@ -62,8 +64,13 @@ fn default_lifetime() -> u64 {
 const REFRESH_MARGIN: Duration = Duration::from_secs(30);
 
 impl TokenCache {
-    fn key(account: &ServiceAccount) -> (String, String) {
-        (account.token_url.to_string(), account.client_id.clone())
+    fn key(account: &ServiceAccount) -> TokenKey {
+        (
+            account.token_url.to_string(),
+            account.client_id.clone(),
+            account.primary_secret.clone(),
+            account.secondary_secret.clone(),
+        )
     }
 
     /// A valid bearer token, from the cache or freshly issued.
@@ -99,6 +106,15 @@ impl TokenCache {
             },
         );
         Ok((token, used))
+    }
+
+    /// Whether a token for this account is cached and not due for refresh.
+    pub fn has(&self, account: &ServiceAccount) -> bool {
+        self.lock().is_ok_and(|tokens| {
+            tokens
+                .get(&Self::key(account))
+                .is_some_and(|cached| cached.refresh_after > Instant::now())
+        })
     }
 
     /// Forgets the token, after JumpCloud refused it.

@@ -81,6 +81,8 @@ impl OrgClient {
                 ),
             };
             let received = page.len() as u64;
+            // A link that does not move forward, or follows an empty page, would loop.
+            let next_skip = next_skip.filter(|next| *next > skip && received > 0);
             items.extend(page);
             progress(items.len(), total);
             skip = next_skip.unwrap_or(skip + MAX_LIMIT);

@@ -43,9 +43,21 @@ pub(crate) fn insights_url(console: &Url) -> Url {
     console.clone()
 }
 
-/// A custom console root (tests, the simulator, a proxy): http(s) only, no query or
-/// fragment, so paths join below it predictably.
+/// A custom console root (tests, the simulator, a proxy): an [`http_url`] ending in `/`,
+/// so API paths join below all of it (`https://proxy.example/jumpcloud` keeps its last
+/// segment).
 pub fn custom_console_url(raw: &str) -> Result<Url, Error> {
+    let mut url = http_url(raw)?;
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+/// An address Lanyard may call (a console root, a token endpoint): http(s) only, no
+/// query or fragment.
+pub fn http_url(raw: &str) -> Result<Url, Error> {
     let url = Url::parse(raw.trim())
         .map_err(|error| Error::BadRequest(format!("{raw:?} is not a URL: {error}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
@@ -106,5 +118,19 @@ mod tests {
         assert!(custom_console_url("ftp://example.com").is_err());
         assert!(custom_console_url("not a url").is_err());
         assert!(custom_console_url("https://example.com/?x=1").is_err());
+        assert_eq!(
+            custom_console_url("https://proxy.example/jumpcloud")
+                .unwrap()
+                .join("api/systemusers")
+                .unwrap()
+                .as_str(),
+            "https://proxy.example/jumpcloud/api/systemusers"
+        );
+        assert_eq!(
+            http_url("https://auth.example/oauth2/token")
+                .unwrap()
+                .path(),
+            "/oauth2/token"
+        );
     }
 }

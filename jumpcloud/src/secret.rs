@@ -2,7 +2,7 @@ use std::fmt;
 
 /// A credential. Never printed: `Debug` shows a redaction, and there is no `Display`
 /// or `Serialize`, so a secret cannot end up in a log line or a response by accident.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Secret(String);
 
 impl Secret {

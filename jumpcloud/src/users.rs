@@ -318,13 +318,13 @@ impl OrgClient {
 
     /// Deletes a user. JumpCloud refuses to delete the manager of other users
     /// (`Error::Conflict`) unless `clear_reports_manager` asks it to clear their manager
-    /// first.
+    /// first. Not retried: the deleted user JumpCloud answers with cannot be had twice.
     pub async fn delete_user(
         &self,
         id: &str,
         clear_reports_manager: bool,
     ) -> Result<SystemUser, Error> {
-        let mut call = Call::delete(user_path(id)?);
+        let mut call = Call::delete(user_path(id)?).sent_once();
         if clear_reports_manager {
             call = call.query("cascade_manager", "null");
         }

@@ -195,7 +195,34 @@ async fn secret_rotation_falls_back_to_the_secondary_secret() {
 
     sim.set_service_account_secrets(&["something-else"]);
     let fresh = service_account_handle(&sim, &common::client(), &sim.info.orgs[0].id);
+    let before = sim.requests();
     assert!(matches!(fresh.verify().await, Err(Error::Unauthorized(_))));
+    assert_eq!(
+        sim.requests() - before,
+        2,
+        "each secret is tried once; a refusal is not repeated"
+    );
+
+    // The same client with the new secret gets a token of its own, not the cached one.
+    let client = common::client();
+    let old = service_account_handle(&sim, &client, &sim.info.orgs[0].id);
+    sim.set_service_account_secrets(&[&sim.info.service_account.client_secret]);
+    old.verify().await.unwrap();
+    sim.set_service_account_secrets(&["rotated-away"]);
+    let wrong = client.for_org(common::connection(
+        &sim,
+        Credentials::ServiceAccount(ServiceAccount {
+            client_id: sim.info.service_account.client_id.clone(),
+            primary_secret: Secret::new("not-the-secret"),
+            secondary_secret: None,
+            token_url: sim.info.service_account.token_url.parse().unwrap(),
+        }),
+        Some(&sim.info.orgs[0].id),
+    ));
+    assert!(
+        matches!(wrong.verify().await, Err(Error::Unauthorized(_))),
+        "a wrong secret is not let through by another secret's cached token"
+    );
 }
 
 #[tokio::test]

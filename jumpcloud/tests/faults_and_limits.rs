@@ -454,3 +454,49 @@ async fn changes_are_written_without_waiting_for_a_stop() {
     drop(sim);
     std::fs::remove_file(&path).unwrap();
 }
+
+/// A server whose `Link rel=next` points back at the page it is on (a broken proxy, say)
+/// must not keep the client paging forever.
+#[tokio::test]
+async fn a_link_that_does_not_advance_ends_the_list() {
+    use axum::Router;
+    use axum::routing::get;
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(LOOPBACK))
+        .await
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let pages = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let served = pages.clone();
+    let router = Router::new().route(
+        "/api/v2/usergroups",
+        get(move || {
+            served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            async {
+                (
+                    [(
+                        "link",
+                        r#"</api/v2/usergroups?limit=100&skip=0>; rel="next""#,
+                    )],
+                    axum::Json(
+                        serde_json::json!([{"id": "g1", "name": "one", "type": "user_group"}]),
+                    ),
+                )
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let api = client_with(fast_config()).for_org(jumpcloud::Connection {
+        base_url: jumpcloud::custom_console_url(&base).unwrap(),
+        credentials: Credentials::ApiKey(Secret::new("key")),
+        org_id: None,
+    });
+    let groups = tokio::time::timeout(
+        Duration::from_secs(10),
+        api.list_all_user_groups(&mut |_, _| {}),
+    )
+    .await
+    .expect("the list ends")
+    .unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(pages.load(std::sync::atomic::Ordering::Relaxed), 1);
+}

@@ -72,7 +72,7 @@ pub struct Settings {
     /// The address users reach Lanyard at; an https URL makes session cookies `Secure`.
     #[arg(long, env = "LANYARD_PUBLIC_URL", global = true)]
     pub public_url: Option<url::Url>,
-    /// Where the browser bundle built by cargo-leptos lives (`pkg/` below it). Without
+    /// Where the browser bundle (`pkg/` below it, built by `scripts/run`) lives. Without
     /// it the console still works, server-rendered only.
     #[arg(
         long,

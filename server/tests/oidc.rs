@@ -438,6 +438,13 @@ async fn strangers_are_refused_unless_an_org_admits_its_directory_as_requesters(
         )
         .await;
     assert_eq!(turned_on.status(), 200);
+    let audit = app::audit::recent(&app.db().await, 5).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|entry| entry.action == "sso.auto_requester" && entry.actor == ADMIN_EMAIL),
+        "the owner's change is in the audit log"
+    );
     let overview: Value = app
         .call("/api/sso/settings", &[])
         .await

@@ -26,6 +26,7 @@ struct World {
     requester_user: SystemUser,
     /// The requester's manager, signed in.
     manager: TestApp,
+    manager_email: String,
     /// Another approver (org role approver).
     approver: TestApp,
     group_id: String,
@@ -136,6 +137,7 @@ async fn world(worker_interval_ms: u64) -> World {
         requester,
         requester_user,
         manager,
+        manager_email: manager_user.email.clone(),
         approver,
         group_id,
         item_id,
@@ -191,6 +193,19 @@ impl World {
             .unwrap()
             .iter()
             .any(|group| group.id == self.group_id)
+    }
+
+    async fn set_manager_role(&self, role: &str) {
+        self.app
+            .call_ok(
+                "/api/people/membership",
+                &[
+                    ("email", self.manager_email.as_str()),
+                    ("org", ORG),
+                    ("role", role),
+                ],
+            )
+            .await;
     }
 
     async fn advance_clock(&self, seconds: i64) {
@@ -254,6 +269,16 @@ async fn requesters_cannot_approve_their_own_requests_and_late_decisions_are_ref
     assert_eq!(own.status(), 400);
     assert!(own.text().await.unwrap().contains("your own request"));
 
+    // The target's manager, made a read-only auditor, cannot decide either.
+    w.set_manager_role("auditor").await;
+    let auditor = w
+        .manager
+        .call("/api/requests/decide", &decide(&id, "approve"))
+        .await;
+    assert_eq!(auditor.status(), 403);
+    assert_eq!(w.status(&id).await, "pending");
+    w.set_manager_role("requester").await;
+
     w.approver
         .call_ok("/api/requests/decide", &decide(&id, "deny"))
         .await;
@@ -270,7 +295,7 @@ async fn requesters_cannot_approve_their_own_requests_and_late_decisions_are_ref
     );
     assert!(!w.is_member().await);
 
-    // An admin asking for access cannot approve it either.
+    // A requester may take back a request nobody has decided yet.
     let cancelled = w.submit("60").await;
     w.requester
         .call_ok(

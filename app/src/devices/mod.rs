@@ -16,7 +16,10 @@ use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 pub use fleet::fleet_csv;
+pub(crate) use pages::DeviceTable;
 pub use pages::{DevicePage, DevicesPage};
+#[cfg(feature = "ssr")]
+pub(crate) use ssr::row as device_row;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceRow {

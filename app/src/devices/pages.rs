@@ -156,7 +156,7 @@ fn mdm_label(mdm: &str) -> &'static str {
 }
 
 #[component]
-fn DeviceTable(org: String, rows: Vec<DeviceRow>) -> impl IntoView {
+pub(crate) fn DeviceTable(org: String, rows: Vec<DeviceRow>) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p class="empty">"No device matches."</p> }.into_any();
     }

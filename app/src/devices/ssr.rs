@@ -5,20 +5,19 @@ use std::collections::{BTreeSet, HashMap};
 
 use jumpcloud::systems::{BuiltinCommand, System};
 use jumpcloud::users::SystemUser;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::{CommandOutcome, DeviceDetail, DeviceList, DeviceRow, PolicyOutcome, needs_approval};
 use crate::audit;
 use crate::components::typed_confirmation;
 use crate::db::{Db, now_unix};
 use crate::directory::ObjectRef;
-use crate::directory::ssr::{redirect_with_notice, user_label, users_by_id};
+use crate::directory::ssr::{display_name, redirect_with_notice, users_by_ids};
 use crate::error::AppError;
 use crate::on_db;
 use crate::state::app_state;
 use crate::tenants::Capability;
 use crate::tenants::access::authorize;
+use crate::when::{ago, jumpcloud_time, minute, parse_rfc3339};
 
 /// Rows per page of the device list.
 const PAGE_SIZE: u64 = 50;
@@ -82,40 +81,17 @@ fn has_mdm(system: &System) -> bool {
 }
 
 fn contact_unix(system: &System) -> Option<i64> {
-    parse_time(system.last_contact.as_deref()?)
+    parse_rfc3339(system.last_contact.as_deref()?)
 }
 
-fn parse_time(text: &str) -> Option<i64> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .ok()
-        .map(OffsetDateTime::unix_timestamp)
+fn primary_user_id(system: &System) -> Option<String> {
+    system
+        .primary_system_user
+        .as_ref()
+        .and_then(|primary| primary.id.clone())
 }
 
-/// "2026-01-01 10:00 UTC".
-pub fn absolute(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .map(|at| format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute()))
-        .unwrap_or_default()
-}
-
-/// "just now", "5 minutes ago", "3 hours ago", "12 days ago".
-pub fn relative(unix: i64, now: i64) -> String {
-    let seconds = (now - unix).max(0);
-    let plural = |n: i64, unit: &str| {
-        if n == 1 {
-            format!("1 {unit} ago")
-        } else {
-            format!("{n} {unit}s ago")
-        }
-    };
-    match seconds {
-        0..60 => "just now".into(),
-        60..3_600 => plural(seconds / 60, "minute"),
-        3_600..DAY => plural(seconds / 3_600, "hour"),
-        _ => plural(seconds / DAY, "day"),
-    }
-}
-
+/// A device as lists show it; `users` needs to hold its primary user (if any) to name them.
 pub fn row(system: &System, users: &HashMap<String, SystemUser>, now: i64) -> DeviceRow {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let hostname = text(&system.hostname);
@@ -135,18 +111,15 @@ pub fn row(system: &System, users: &HashMap<String, SystemUser>, now: i64) -> De
         serial: text(&system.serial_number),
         vendor: text(&system.hw_vendor),
         agent_version: text(&system.agent_version),
-        last_contact: contact_unix(system).map(|seen| (absolute(seen), relative(seen, now))),
+        last_contact: contact_unix(system).map(|seen| (minute(seen), ago(seen, now))),
         encrypted: encrypted(system),
         mdm: system
             .mdm
             .as_ref()
             .and_then(|mdm| mdm.vendor.clone())
             .unwrap_or_else(|| "unknown".into()),
-        primary_user: system
-            .primary_system_user
-            .as_ref()
-            .and_then(|primary| primary.id.as_ref())
-            .and_then(|id| users.get(id))
+        primary_user: primary_user_id(system)
+            .and_then(|id| users.get(&id))
             .map(|user| user.email.clone()),
     }
 }
@@ -202,7 +175,6 @@ pub async fn list(slug: &str, filters: Filters) -> Result<DeviceList, AppError> 
     // JumpCloud filters only top-level fields (not `fde.active` or `mdm.vendor`), so the
     // list is filtered here, over every system of the organization.
     let mut systems = context.jumpcloud.list_all_systems(&mut |_, _| {}).await?;
-    let users = users_by_id(&context).await?;
     let now = now_unix();
     let os_families: BTreeSet<String> = systems
         .iter()
@@ -210,10 +182,19 @@ pub async fn list(slug: &str, filters: Filters) -> Result<DeviceList, AppError> 
         .collect();
     systems.retain(|system| filters.keeps(system, now));
     sort_systems(&mut systems, &filters.sort);
-    let rows = systems
+    let page: Vec<&System> = systems
         .iter()
         .skip(filters.skip as usize)
         .take(PAGE_SIZE as usize)
+        .collect();
+    let users = users_by_ids(
+        &state,
+        &context,
+        page.iter().filter_map(|system| primary_user_id(system)),
+    )
+    .await?;
+    let rows = page
+        .into_iter()
         .map(|system| row(system, &users, now))
         .collect();
     Ok(DeviceList {
@@ -232,16 +213,23 @@ pub async fn detail(slug: &str, id: &str) -> Result<DeviceDetail, AppError> {
     let context = authorize(&state, slug, Capability::ViewDirectory).await?;
     let api = &context.jumpcloud;
     let system = api.get_system(id).await?;
-    let users = users_by_id(&context).await?;
+    let reached = api.list_system_users(id).await?;
+    let users = users_by_ids(
+        &state,
+        &context,
+        reached
+            .iter()
+            .map(|user| user.id.clone())
+            .chain(primary_user_id(&system)),
+    )
+    .await?;
     let now = now_unix();
-    let mut device_users: Vec<ObjectRef> = api
-        .list_system_users(id)
-        .await?
-        .into_iter()
+    let mut device_users: Vec<ObjectRef> = reached
+        .iter()
         .filter_map(|reached| users.get(&reached.id))
         .map(|user| ObjectRef {
             id: user.id.clone(),
-            name: format!("{} ({})", user_label(user), user.username),
+            name: format!("{} ({})", display_name(user), user.username),
         })
         .collect();
     device_users.sort_by(|a, b| a.name.cmp(&b.name));
@@ -284,8 +272,7 @@ pub async fn detail(slug: &str, id: &str) -> Result<DeviceDetail, AppError> {
             ended_at: result
                 .ended_at
                 .as_deref()
-                .and_then(parse_time)
-                .map(absolute)
+                .map(jumpcloud_time)
                 .unwrap_or_default(),
         })
         .collect();
@@ -306,8 +293,7 @@ pub async fn detail(slug: &str, id: &str) -> Result<DeviceDetail, AppError> {
             requested_at: result
                 .request_time
                 .as_deref()
-                .and_then(parse_time)
-                .map(absolute)
+                .map(jumpcloud_time)
                 .unwrap_or_default(),
         })
         .collect();
@@ -415,15 +401,6 @@ pub async fn set_approval(slug: &str, required: bool) -> Result<(), AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_read_as_dates_and_ages() {
-        assert_eq!(absolute(1_767_225_600), "2026-01-01 00:00 UTC");
-        assert_eq!(relative(100, 100), "just now");
-        assert_eq!(relative(0, 120), "2 minutes ago");
-        assert_eq!(relative(0, 3 * DAY + 5), "3 days ago");
-        assert_eq!(relative(0, DAY), "1 day ago");
-    }
 
     #[test]
     fn empty_filter_fields_mean_any() {

@@ -241,7 +241,7 @@ mod ssr {
     use crate::audit;
     use crate::directory::ObjectRef;
     use crate::directory::ssr::{
-        CONCURRENT_CALLS, application_label, org_context, redirect_with_notice, users_by_id,
+        CONCURRENT_CALLS, application_label, org_context, redirect_with_notice, users_by_ids,
     };
     use crate::error::AppError;
     use crate::tenants::Capability;
@@ -271,7 +271,7 @@ mod ssr {
     }
 
     pub async fn detail(slug: &str, id: &str) -> Result<ApplicationDetail, AppError> {
-        let (_, context) = org_context(slug, Capability::ViewDirectory).await?;
+        let (state, context) = org_context(slug, Capability::ViewDirectory).await?;
         let api = &context.jumpcloud;
         let application = api.get_application(id).await?;
         let bound: HashSet<String> = api
@@ -306,10 +306,14 @@ mod ssr {
             Vec::new()
         };
         unbound.sort_by_key(|group| group.name.to_lowercase());
-        let users = users_by_id(&context).await?;
-        let mut reached: Vec<ApplicationUser> = api
-            .list_application_users(id)
-            .await?
+        let application_users = api.list_application_users(id).await?;
+        let users = users_by_ids(
+            &state,
+            &context,
+            application_users.iter().map(|user| user.id.clone()),
+        )
+        .await?;
+        let mut reached: Vec<ApplicationUser> = application_users
             .into_iter()
             .map(|user| {
                 // Each path runs user → group → … → application; the groups on the way

@@ -271,6 +271,7 @@ mod ssr {
     use crate::directory::ssr::{org_context, redirect_with_notice, system_label};
     use crate::error::AppError;
     use crate::tenants::Capability;
+    use crate::when::jumpcloud_time;
 
     fn summary(command: Command) -> CommandSummary {
         CommandSummary {
@@ -308,18 +309,19 @@ mod ssr {
         let api = &context.jumpcloud;
         let mut command = api.get_command(id).await?;
         let script = command.command.take().unwrap_or_default();
-        let mut results: Vec<CommandRunResult> = api
-            .list_command_results(id)
-            .await?
+        let mut results = api.list_command_results(id).await?;
+        // Newest first; RFC 3339 timestamps of one service sort as text.
+        results.sort_by(|a, b| b.request_time.cmp(&a.request_time));
+        let time = |at: Option<String>| at.as_deref().map(jumpcloud_time).unwrap_or_default();
+        let results: Vec<CommandRunResult> = results
             .into_iter()
             .map(|result| CommandRunResult {
                 exit_code: result.exit_code(),
                 system: result.system.unwrap_or_default(),
-                requested_at: result.request_time.unwrap_or_default(),
-                responded_at: result.response_time.unwrap_or_default(),
+                requested_at: time(result.request_time),
+                responded_at: time(result.response_time),
             })
             .collect();
-        results.sort_by(|a, b| b.requested_at.cmp(&a.requested_at));
         let can_manage = context.role.allows(Capability::ManageDirectory);
         let summary = summary(command);
         let runnable_on = if can_manage {

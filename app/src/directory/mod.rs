@@ -100,11 +100,13 @@ pub fn Notice() -> impl IntoView {
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use std::collections::HashMap;
+    use std::collections::{BTreeSet, HashMap};
+
+    use futures::{StreamExt, TryStreamExt, stream};
 
     use jumpcloud::applications::Application;
     use jumpcloud::systems::System;
-    use jumpcloud::users::{SystemUser, UserListQuery};
+    use jumpcloud::users::SystemUser;
     use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
     use crate::error::AppError;
@@ -134,6 +136,42 @@ pub(crate) mod ssr {
         ));
     }
 
+    /// Above this many users, one paged listing of the organization (100 users a call)
+    /// costs fewer JumpCloud calls than fetching them one by one.
+    const LISTING_IS_CHEAPER: usize = 30;
+
+    /// The users with these ids, by id; ids JumpCloud no longer knows (orphaned
+    /// associations) are left out. Few users come one by one through the per-organization
+    /// cache, many from one listing.
+    pub async fn users_by_ids(
+        state: &AppState,
+        context: &OrgContext,
+        ids: impl IntoIterator<Item = String>,
+    ) -> Result<HashMap<String, SystemUser>, AppError> {
+        let ids: BTreeSet<String> = ids.into_iter().filter(|id| !id.is_empty()).collect();
+        if ids.len() > LISTING_IS_CHEAPER {
+            let mut everyone = users_by_id(context).await?;
+            everyone.retain(|id, _| ids.contains(id));
+            return Ok(everyone);
+        }
+        let found: Vec<Option<SystemUser>> = stream::iter(ids)
+            .map(|id| async move {
+                match crate::users::directory::user(state, context, &id, false).await {
+                    Ok(user) => Ok(Some(user)),
+                    Err(AppError::NotFound(_)) => Ok(None),
+                    Err(error) => Err(error),
+                }
+            })
+            .buffered(CONCURRENT_CALLS)
+            .try_collect()
+            .await?;
+        Ok(found
+            .into_iter()
+            .flatten()
+            .map(|user| (user.id.clone(), user))
+            .collect())
+    }
+
     /// Every user of the organization by id: one paged listing instead of a call per
     /// member when a page names many users.
     pub async fn users_by_id(
@@ -146,38 +184,7 @@ pub(crate) mod ssr {
             .collect())
     }
 
-    /// The user whose username or email is exactly `typed` (case-insensitive).
-    pub async fn user_named(context: &OrgContext, typed: &str) -> Result<SystemUser, AppError> {
-        let typed = typed.trim();
-        if typed.is_empty() {
-            return Err(AppError::bad_request(
-                "Enter a username or an email address.",
-            ));
-        }
-        let matches = context
-            .jumpcloud
-            .list_users(&UserListQuery {
-                search: Some(typed.to_string()),
-                limit: 100,
-                ..Default::default()
-            })
-            .await?;
-        matches
-            .items
-            .into_iter()
-            .find(|user| {
-                user.username.eq_ignore_ascii_case(typed) || user.email.eq_ignore_ascii_case(typed)
-            })
-            .ok_or_else(|| AppError::NotFound(format!("A user {typed:?}")))
-    }
-
-    /// How a user reads in lists: the display name, else the username.
-    pub fn user_label(user: &SystemUser) -> String {
-        user.displayname
-            .clone()
-            .filter(|name| !name.trim().is_empty())
-            .unwrap_or_else(|| user.username.clone())
-    }
+    pub use crate::users::directory::display_name;
 
     /// How a system reads in lists: the display name, else the hostname, else the id.
     pub fn system_label(system: &System) -> String {

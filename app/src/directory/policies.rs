@@ -159,7 +159,11 @@ mod ssr {
                             id: result.system_id,
                         },
                         state: result.state.unwrap_or_else(|| "unknown".into()),
-                        ended_at: result.ended_at.unwrap_or_default(),
+                        ended_at: result
+                            .ended_at
+                            .as_deref()
+                            .map(crate::when::jumpcloud_time)
+                            .unwrap_or_default(),
                     })
                     .collect();
                 statuses.sort_by_key(|status| status.system.name.to_lowercase());

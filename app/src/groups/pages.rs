@@ -112,10 +112,13 @@ pub fn GroupPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(group) => {
+                        let can_manage = group.can_manage;
                         view! {
                             <GroupView org=org.get_untracked() group actions />
                             <MembershipCheckPanel checked=check_user.get_untracked() check />
-                            <AddMembersPanel org=org.get_untracked() find=find.get_untracked() candidates actions />
+                            {can_manage.then(|| view! {
+                                <AddMembersPanel org=org.get_untracked() find=find.get_untracked() candidates actions />
+                            })}
                         }
                             .into_any()
                     }

@@ -13,8 +13,8 @@ use crate::components::typed_confirmation;
 use crate::directory::GroupSummary;
 use crate::directory::ObjectRef;
 use crate::directory::ssr::{
-    CONCURRENT_CALLS, application_label, failure_reason, org_context as context,
-    redirect_with_notice, user_label, user_named, users_by_id,
+    CONCURRENT_CALLS, application_label, display_name, failure_reason, org_context as context,
+    redirect_with_notice, users_by_id, users_by_ids,
 };
 use crate::error::AppError;
 use crate::tenants::Capability;
@@ -24,7 +24,7 @@ fn member(user: &SystemUser) -> GroupMember {
         id: user.id.clone(),
         username: user.username.clone(),
         email: user.email.clone(),
-        name: user_label(user),
+        name: display_name(user),
     }
 }
 
@@ -56,14 +56,20 @@ pub async fn list(slug: &str, search: Option<&str>) -> Result<Vec<GroupSummary>,
 }
 
 pub async fn detail(slug: &str, id: &str) -> Result<GroupDetail, AppError> {
-    let (_, context) = context(slug, Capability::ViewDirectory).await?;
+    let (state, context) = context(slug, Capability::ViewDirectory).await?;
     let api = &context.jumpcloud;
     let group = api.get_user_group(id).await?;
-    let users = users_by_id(&context).await?;
-    let mut members: Vec<GroupMember> = api
-        .list_user_group_members(id)
-        .await?
-        .into_iter()
+    let connections = api.list_user_group_members(id).await?;
+    let users = users_by_ids(
+        &state,
+        &context,
+        connections
+            .iter()
+            .map(|connection| connection.to.id.clone()),
+    )
+    .await?;
+    let mut members: Vec<GroupMember> = connections
+        .iter()
         .filter_map(|connection| users.get(&connection.to.id).map(member))
         .collect();
     members.sort_by(|a, b| a.username.cmp(&b.username));
@@ -140,7 +146,9 @@ pub async fn check(
         return Ok(None);
     };
     let api = &context.jumpcloud;
-    let user = user_named(&context, typed).await?;
+    let user = crate::users::directory::find_by_username_or_email(&context, typed)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("A user {:?}", typed.trim())))?;
     let memberships: Vec<GraphObjectWithPaths> = api.list_user_member_of(&user.id).await?;
     let Some(reached) = memberships.into_iter().find(|group| group.id == id) else {
         return Ok(Some(MembershipCheck {

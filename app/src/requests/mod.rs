@@ -210,18 +210,13 @@ mod ssr {
     async fn own_directory_user(
         context: &OrgContext,
     ) -> Result<jumpcloud::users::SystemUser, AppError> {
-        let email = context.account.email.to_lowercase();
-        let page = context
+        let email = &context.account.email;
+        context
             .jumpcloud
-            .list_users(&jumpcloud::users::UserListQuery {
-                search: Some(email.clone()),
-                limit: 20,
-                ..Default::default()
-            })
-            .await?;
-        page.items
+            .find_users_by_email(email)
+            .await?
             .into_iter()
-            .find(|user| user.email.to_lowercase() == email)
+            .find(|user| user.email.eq_ignore_ascii_case(email))
             .ok_or_else(|| {
                 AppError::bad_request(format!(
                     "{email} is not a user in this organization's JumpCloud directory, so there is nobody to give access to."
@@ -297,9 +292,11 @@ mod ssr {
         verdict: &str,
         comment: &str,
     ) -> Result<(), AppError> {
-        let verdict = Verdict::parse(verdict)?;
         let state = app_state()?;
-        let context = authorize(&state, org, Capability::Enter).await?;
+        // Deciding is part of taking part in requests (a requester may be the target's
+        // manager); the approval policy says who decides which request. Auditors only read.
+        let context = authorize(&state, org, Capability::RequestAccess).await?;
+        let verdict = Verdict::parse(verdict)?;
         let request = store::request(&state.db, context.org.id, request_id).await?;
         let item = store::item(&state.db, context.org.id, request.item_id).await?;
         let policy = item.policy()?;

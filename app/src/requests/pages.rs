@@ -36,32 +36,73 @@ pub async fn load_requests_page(org: String) -> Result<RequestsPage, AppError> {
 
 #[cfg(feature = "ssr")]
 mod ssr {
+    use std::collections::hash_map::Entry;
+    use std::collections::{HashMap, HashSet};
+
     use super::{AdminView, RequestsPage};
     use crate::error::AppError;
+    use crate::requests::RequestView;
     use crate::requests::store;
     use crate::state::{AppState, app_state};
     use crate::tenants::Capability;
     use crate::tenants::access::{OrgContext, authorize};
 
-    /// Whether the signed-in account is, in JumpCloud, the manager of the request's
-    /// target, at a step that lets the manager decide.
-    async fn is_targets_manager(
+    /// The pending requests whose target reports, in JumpCloud, to the signed-in account,
+    /// at a step where the policy lets the target's manager decide. One JumpCloud lookup
+    /// for the caller and one per distinct target, however many requests are pending.
+    async fn managed_by_caller(
         state: &AppState,
         context: &OrgContext,
-        request_id: i64,
-    ) -> Result<bool, AppError> {
-        let request = store::request(&state.db, context.org.id, request_id).await?;
-        let item = store::item(&state.db, context.org.id, request.item_id).await?;
-        let step = usize::try_from(request.step).unwrap_or(usize::MAX);
-        if !item.policy()?.names_manager(step) {
-            return Ok(false);
+        pending: Vec<RequestView>,
+    ) -> Result<Vec<RequestView>, AppError> {
+        let org_id = context.org.id;
+        let mut policies = HashMap::new();
+        let mut asking_manager = Vec::new();
+        for request in pending {
+            let stored = store::request(&state.db, org_id, request.id).await?;
+            let policy = match policies.entry(stored.item_id) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(slot) => slot.insert(
+                    store::item(&state.db, org_id, stored.item_id)
+                        .await?
+                        .policy()?,
+                ),
+            };
+            let step = usize::try_from(stored.step).unwrap_or(usize::MAX);
+            if policy.names_manager(step) {
+                asking_manager.push((request, stored.target_user_id));
+            }
         }
-        let target = context.jumpcloud.get_user(&request.target_user_id).await?;
-        let Some(manager) = target.manager.filter(|id| !id.is_empty()) else {
-            return Ok(false);
-        };
-        let manager = context.jumpcloud.get_user(&manager).await?;
-        Ok(manager.email.eq_ignore_ascii_case(&context.account.email))
+        if asking_manager.is_empty() {
+            return Ok(Vec::new());
+        }
+        let email = &context.account.email;
+        let caller: HashSet<String> = context
+            .jumpcloud
+            .find_users_by_email(email)
+            .await?
+            .into_iter()
+            .filter(|user| user.email.eq_ignore_ascii_case(email))
+            .map(|user| user.id)
+            .collect();
+        if caller.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut managers: HashMap<String, Option<String>> = HashMap::new();
+        let mut managed = Vec::new();
+        for (request, target) in asking_manager {
+            let manager = match managers.entry(target) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(slot) => {
+                    let user = context.jumpcloud.get_user(slot.key()).await?;
+                    slot.insert(user.manager)
+                }
+            };
+            if manager.as_ref().is_some_and(|id| caller.contains(id)) {
+                managed.push(request);
+            }
+        }
+        Ok(managed)
     }
 
     pub async fn page(org: &str) -> Result<RequestsPage, AppError> {
@@ -83,12 +124,7 @@ mod ssr {
             Some(pending)
         } else {
             // Anyone may be a target's manager in JumpCloud: show them what they manage.
-            let mut managed = Vec::new();
-            for request in pending {
-                if is_targets_manager(&state, &context, request.id).await? {
-                    managed.push(request);
-                }
-            }
+            let managed = managed_by_caller(&state, &context, pending).await?;
             (!managed.is_empty()).then_some(managed)
         };
         let admin = if context.role.allows(Capability::ManageOrg) {

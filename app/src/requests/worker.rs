@@ -230,7 +230,7 @@ async fn finish(
         sqlx::query(
             "UPDATE requests SET status = $1, starts_at = COALESCE($2, starts_at), \
              ends_at = COALESCE($3, ends_at), last_error = NULL, version = version + 1 \
-             WHERE id = $4 AND status IN ($5, 'executing', 'failed')",
+             WHERE id = $4 AND status IN ($5, 'failed')",
         )
         .bind(to)
         .bind(window.map(|(start, _)| start))

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::{ErrorPanel, FormError};
 use crate::error::AppError;
-use crate::settings::date;
 use crate::tenants::{ConnectionKind, ConnectionRegion, ConnectionView, DiscoveredOrg};
+use crate::when::date;
 
 #[server(endpoint = "connections")]
 pub async fn list_connections() -> Result<Vec<ConnectionView>, AppError> {

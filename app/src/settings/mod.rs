@@ -33,20 +33,3 @@ pub fn SettingsPage() -> impl IntoView {
         </section>
     }
 }
-
-/// Unix seconds as a UTC calendar date for display.
-pub(crate) fn date(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .map(|at| at.date().to_string())
-        .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn dates_are_utc_calendar_days() {
-        assert_eq!(super::date(0), "1970-01-01");
-        assert_eq!(super::date(1_795_392_000), "2026-11-23");
-        assert_eq!(super::date(951_782_400), "2000-02-29");
-    }
-}

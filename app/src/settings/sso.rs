@@ -64,8 +64,23 @@ mod ssr {
             .await?
             .ok_or_else(|| AppError::NotFound("That organization".into()))?;
         orgs::set_auto_requester(&state.db, org.id, enabled).await?;
-        tracing::info!(by = %owner.email, org = %org.slug, enabled, "auto-requester changed");
-        Ok(())
+        let summary = if enabled {
+            "directory users of this organization get requester accounts at their first SSO sign-in"
+        } else {
+            "SSO sign-in no longer creates requester accounts for this organization"
+        };
+        crate::audit::record(
+            &state.db,
+            crate::audit::Event {
+                actor: &owner.email,
+                org_id: Some(org.id),
+                action: "sso.auto_requester",
+                target: &format!("org {}", org.slug),
+                summary,
+                result: "ok",
+            },
+        )
+        .await
     }
 }
 

@@ -121,7 +121,7 @@ fn check(input: &ConnectionInput) -> Result<Checked, AppError> {
             let token_url = match input.token_url.trim() {
                 "" => Url::parse(jumpcloud::DEFAULT_TOKEN_URL).ok(),
                 raw => Some(
-                    jumpcloud::custom_console_url(raw)
+                    jumpcloud::http_url(raw)
                         .map_err(|error| AppError::bad_request(format!("Token URL: {error}")))?,
                 ),
             };
@@ -281,12 +281,15 @@ async fn insert(
     })?)
 }
 
-/// Edits a connection: renames it and/or rotates its secrets. Blank secret fields keep
-/// the stored ones; whatever results is verified with JumpCloud before it is stored.
+/// Edits a connection: renames it and/or rotates its secrets. Blank secret and token URL
+/// fields keep the stored ones; whatever results is verified with JumpCloud before it is stored.
 pub async fn update(state: &AppState, id: i64, input: &ConnectionInput) -> Result<(), AppError> {
     let stored = by_id(&state.db, id).await?;
     let mut input = input.clone();
     input.kind = ConnectionKind::parse(&stored.kind);
+    if input.token_url.trim().is_empty() {
+        input.token_url = stored.token_url.clone().unwrap_or_default();
+    }
     let checked = check(&input)?;
     let primary = match &checked.primary {
         Some(secret) => secret.clone(),

@@ -214,19 +214,6 @@ pub async fn map(
         .ok_or_else(|| AppError::NotFound("The new organization".into()))
 }
 
-pub async fn rename(db: &Db, org_id: i64, name: &str) -> Result<(), AppError> {
-    let name = check_name(name)?;
-    on_db!(db, |pool| sqlx::query(
-        "UPDATE orgs SET name = $1 WHERE id = $2"
-    )
-    .bind(name)
-    .bind(org_id)
-    .execute(pool)
-    .await
-    .map(|_| ()))?;
-    Ok(())
-}
-
 pub async fn unmap(db: &Db, org_id: i64) -> Result<(), AppError> {
     on_db!(db, |pool| sqlx::query("DELETE FROM orgs WHERE id = $1")
         .bind(org_id)

@@ -26,20 +26,6 @@ pub struct GroupMembership {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceView {
-    pub id: String,
-    pub name: String,
-    pub platform: String,
-    pub os: String,
-    pub serial: String,
-    pub model: String,
-    pub last_contact: String,
-    pub agent_version: String,
-    pub disk_encrypted: Option<bool>,
-    pub mdm: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduledChange {
     pub job_id: String,
     pub state: Option<UserStatus>,
@@ -75,9 +61,10 @@ pub struct UserDetail {
     pub mfa: MfaView,
     pub manager: Option<UserLink>,
     pub groups: Vec<GroupMembership>,
-    pub devices: Vec<DeviceView>,
+    pub devices: Vec<crate::devices::DeviceRow>,
     pub scheduled: Vec<ScheduledChange>,
-    pub audit: Vec<AuditLine>,
+    /// The user's recent audit entries; `None` for roles that may not read the audit log.
+    pub audit: Option<Vec<AuditLine>>,
     /// Whether the viewer may change the user (the forms are shown only then).
     pub can_manage: bool,
 }
@@ -89,9 +76,10 @@ pub async fn load_user(org: String, id: String) -> Result<UserDetail, AppError> 
 
 #[cfg(feature = "ssr")]
 mod ssr {
+    use std::collections::HashMap;
+
     use futures::future::join_all;
     use jumpcloud::graph::GraphObjectWithPaths;
-    use jumpcloud::systems::System;
 
     use super::*;
     use crate::state::app_state;
@@ -100,9 +88,7 @@ mod ssr {
     use crate::users::directory::{self, status_of};
 
     /// How many of the user's audit entries the page lists.
-    const AUDIT_LINES: usize = 10;
-    /// How far back the audit log is searched for them.
-    const AUDIT_WINDOW: i64 = 2_000;
+    const AUDIT_LINES: i64 = 10;
 
     pub async fn detail(org: &str, id: &str) -> Result<UserDetail, AppError> {
         let state = app_state()?;
@@ -128,11 +114,13 @@ mod ssr {
             client.list_scheduled_user_states(),
         );
         let groups = groups(&context, member_of?).await;
+        let owner = HashMap::from([(user.id.clone(), user.clone())]);
+        let now = crate::db::now_unix();
         let devices = join_all(systems?.iter().map(|system| client.get_system(&system.id)))
             .await
             .into_iter()
             .filter_map(Result::ok)
-            .map(device)
+            .map(|system| crate::devices::device_row(&system, &owner, now))
             .collect();
         let scheduled = scheduled?
             .into_iter()
@@ -149,29 +137,40 @@ mod ssr {
             })
             .collect();
         let target = format!("user {}", user.id);
-        let audit = crate::audit::recent(&state.db, AUDIT_WINDOW)
-            .await?
-            .into_iter()
-            .filter(|entry| entry.org_id == Some(context.org.id) && entry.target == target)
-            .take(AUDIT_LINES)
-            .map(|entry| AuditLine {
-                at: entry.at,
-                actor: entry.actor,
-                action: entry.action,
-                summary: entry.summary,
-                result: entry.result,
-            })
-            .collect();
+        // The user's history is audit data: only for roles that may read the audit log.
+        let audit = if context.role.allows(Capability::ViewAudit) {
+            let entries =
+                crate::audit::for_target(&state.db, context.org.id, &target, AUDIT_LINES).await?;
+            Some(
+                entries
+                    .into_iter()
+                    .map(|entry| AuditLine {
+                        at: entry.at,
+                        actor: entry.actor,
+                        action: entry.action,
+                        summary: entry.summary,
+                        result: entry.result,
+                    })
+                    .collect(),
+            )
+        } else {
+            None
+        };
         let mfa = user.mfa_enrollment.clone().unwrap_or_default();
         let status = |value: Option<String>| value.unwrap_or_else(|| "NOT_ENROLLED".into());
+        let time = |at: &Option<String>| {
+            at.as_deref()
+                .map(crate::when::jumpcloud_time)
+                .unwrap_or_default()
+        };
         Ok(UserDetail {
             summary: (&user).into(),
             firstname: user.firstname.clone().unwrap_or_default(),
             lastname: user.lastname.clone().unwrap_or_default(),
-            created: user.created.clone().unwrap_or_default(),
-            password_changed: user.password_date.clone().unwrap_or_default(),
+            created: time(&user.created),
+            password_changed: time(&user.password_date),
             password_expired: user.password_expired == Some(true),
-            password_expires: user.password_expiration_date.clone().unwrap_or_default(),
+            password_expires: time(&user.password_expiration_date),
             mfa: MfaView {
                 totp: status(mfa.totp_status),
                 web_authn: status(mfa.web_authn_status),
@@ -213,29 +212,6 @@ mod ssr {
             .collect();
         groups.sort_by(|a, b| b.direct.cmp(&a.direct).then(a.name.cmp(&b.name)));
         groups
-    }
-
-    fn device(system: System) -> DeviceView {
-        DeviceView {
-            name: system
-                .display_name
-                .clone()
-                .or(system.hostname.clone())
-                .unwrap_or_else(|| system.id.clone()),
-            id: system.id,
-            platform: system.os_family.unwrap_or_default(),
-            os: [system.os, system.version]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" "),
-            serial: system.serial_number.unwrap_or_default(),
-            model: system.hw_vendor.unwrap_or_default(),
-            last_contact: system.last_contact.unwrap_or_default(),
-            agent_version: system.agent_version.unwrap_or_default(),
-            disk_encrypted: system.fde.and_then(|fde| fde.active),
-            mdm: system.mdm.and_then(|mdm| mdm.vendor).unwrap_or_default(),
-        }
     }
 }
 
@@ -453,24 +429,30 @@ fn UserDetailView(org: String, detail: UserDetail, actions: UserActions) -> impl
             {if detail.devices.is_empty() {
                 view! { <p class="empty">"No device is bound to this user."</p> }.into_any()
             } else {
-                view! { <DeviceTable devices=detail.devices.clone() /> }.into_any()
+                view! { <crate::devices::DeviceTable org=org.clone() rows=detail.devices.clone() /> }.into_any()
             }}
         </section>
+        {detail.audit.clone().map(|audit| view! { <RecentChanges audit /> })}
+    }
+}
+
+#[component]
+fn RecentChanges(audit: Vec<AuditLine>) -> impl IntoView {
+    view! {
         <section class="panel">
             <h2>"Recent changes in Lanyard"</h2>
-            {if detail.audit.is_empty() {
+            {if audit.is_empty() {
                 view! { <p class="empty">"No change recorded yet."</p> }.into_any()
             } else {
                 view! {
                     <ul aria-label="Recent changes">
-                        {detail
-                            .audit
-                            .iter()
+                        {audit
+                            .into_iter()
                             .map(|line| {
                                 view! {
                                     <li>
-                                        {crate::settings::date(line.at)} " " {line.actor.clone()} " — "
-                                        {line.summary.clone()} " (" {line.result.clone()} ")"
+                                        {crate::when::date(line.at)} " " {line.actor} " — "
+                                        {line.summary} " (" {line.result} ")"
                                     </li>
                                 }
                             })
@@ -480,52 +462,6 @@ fn UserDetailView(org: String, detail: UserDetail, actions: UserActions) -> impl
                     .into_any()
             }}
         </section>
-    }
-}
-
-#[component]
-fn DeviceTable(devices: Vec<DeviceView>) -> impl IntoView {
-    view! {
-        <table class="data" aria-label="Devices">
-            <thead>
-                <tr>
-                    <th scope="col">"Device"</th>
-                    <th scope="col">"Platform"</th>
-                    <th scope="col">"OS"</th>
-                    <th scope="col">"Serial"</th>
-                    <th scope="col">"Model"</th>
-                    <th scope="col">"Last contact"</th>
-                    <th scope="col">"Agent"</th>
-                    <th scope="col">"Disk encryption"</th>
-                    <th scope="col">"MDM"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {devices
-                    .into_iter()
-                    .map(|device| {
-                        let encryption = match device.disk_encrypted {
-                            Some(true) => "On",
-                            Some(false) => "Off",
-                            None => "Unknown",
-                        };
-                        view! {
-                            <tr>
-                                <td>{device.name}</td>
-                                <td>{device.platform}</td>
-                                <td>{device.os}</td>
-                                <td>{device.serial}</td>
-                                <td>{device.model}</td>
-                                <td>{device.last_contact}</td>
-                                <td>{device.agent_version}</td>
-                                <td>{encryption}</td>
-                                <td>{device.mdm}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
     }
 }
 

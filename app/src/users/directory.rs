@@ -54,6 +54,8 @@ pub fn mfa_enrolled(user: &SystemUser) -> bool {
         })
 }
 
+/// How a user reads in lists: the display name, else first and last name, else the
+/// username.
 pub fn display_name(user: &SystemUser) -> String {
     let joined = [user.firstname.as_deref(), user.lastname.as_deref()]
         .into_iter()
@@ -240,6 +242,7 @@ pub async fn find_by_username_or_email(
         .jumpcloud
         .list_users(&UserListQuery {
             search: Some(wanted.clone()),
+            limit: 100,
             ..Default::default()
         })
         .await?;

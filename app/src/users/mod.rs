@@ -13,7 +13,7 @@ mod list;
 #[cfg(feature = "ssr")]
 pub mod cache;
 #[cfg(feature = "ssr")]
-mod directory;
+pub(crate) mod directory;
 #[cfg(feature = "ssr")]
 pub mod export;
 #[cfg(feature = "ssr")]

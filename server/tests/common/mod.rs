@@ -114,6 +114,8 @@ pub fn browser_like_client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
+        // A request the app never answers fails its test instead of stalling the suite.
+        .timeout(std::time::Duration::from_secs(60))
         .build()
         .unwrap()
 }
