@@ -2,7 +2,6 @@
 //! timestamps turned into the same forms.
 
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 const DAY: i64 = 86_400;
 
@@ -38,15 +37,18 @@ pub fn ago(unix: i64, now: i64) -> String {
     }
 }
 
-/// Unix seconds of an RFC 3339 timestamp as JumpCloud writes them.
+/// Unix seconds of an RFC 3339 timestamp as JumpCloud writes them (parsed on the server,
+/// where JumpCloud's answers are read).
+#[cfg(feature = "ssr")]
 pub fn parse_rfc3339(text: &str) -> Option<i64> {
-    OffsetDateTime::parse(text, &Rfc3339)
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .ok()
         .map(OffsetDateTime::unix_timestamp)
 }
 
 /// A JumpCloud timestamp as a UTC minute; what JumpCloud sent if it is not one, and
 /// nothing for nothing.
+#[cfg(feature = "ssr")]
 pub fn jumpcloud_time(text: &str) -> String {
     parse_rfc3339(text).map_or_else(|| text.to_string(), minute)
 }
@@ -71,6 +73,7 @@ mod tests {
         assert_eq!(ago(0, DAY), "1 day ago");
     }
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn jumpcloud_timestamps_read_as_utc_minutes() {
         assert_eq!(

@@ -1,5 +1,10 @@
 //! The browser entry point: hydrates the server-rendered page.
 
+// The pages' view types nest deeper than the default limit allows when laid out for
+// wasm. (`--cfg erase_components` would flatten them, but then the hydrated views no
+// longer match the server-rendered HTML.)
+#![recursion_limit = "256"]
+
 use leptos::prelude::document;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
