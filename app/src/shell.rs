@@ -19,7 +19,7 @@ use crate::layout::SignedInLayout;
 use crate::requests::RequestsRoute;
 use crate::sections::SectionPage;
 use crate::settings::{ConnectionPage, ConnectionsPage, PeoplePage, SettingsPage, SsoSettingsPage};
-use crate::users::{BulkPage, CreateUserPage, UserPage, UsersPage};
+use crate::users::{BulkPage, CheckUsersPage, CreateUserPage, ImportPage, UserPage, UsersPage};
 
 /// Where the server serves `style/lanyard.css`.
 pub const STYLESHEET_PATH: &str = "/lanyard.css";
@@ -70,6 +70,8 @@ fn Root() -> impl IntoView {
                 <Route path=path!("o/:org/users") view=UsersPage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/users/new") view=CreateUserPage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/users/bulk") view=BulkPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/users/import") view=ImportPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/users/check") view=CheckUsersPage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/users/:id") view=UserPage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/groups") view=GroupsPage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/groups/:id") view=GroupPage ssr=SsrMode::Async />

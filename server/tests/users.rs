@@ -431,3 +431,100 @@ async fn a_bulk_action_previews_then_reports_per_user() {
     assert!(page.contains("1 done, 1 not done."), "{page}");
     assert!(page.contains("Nothing to change"));
 }
+
+#[tokio::test]
+async fn a_csv_import_previews_row_by_row_then_creates_only_the_new_users() {
+    let app = signed_in_admin().await;
+    let existing = some_user(&app, "filter=state:$eq:ACTIVATED").await;
+    let existing_email = existing["email"].as_str().unwrap();
+    let before = sim_users_total(&app, "").await;
+    let csv = format!(
+        "email,first name,last name,department,state\n\
+         new.one@acme.example,New,One,Research,active\n\
+         {existing_email},Already,There,,\n\
+         not-an-email,Bad,Row,,\n\
+         new.two@acme.example,New,Two,,staged\n\
+         new.one@acme.example,New,Again,,\n"
+    );
+    let preview = app
+        .post_form(
+            "/api/users/import/preview",
+            &format!("/o/{ORG}/users/import"),
+            &[("org", ORG), ("csv", csv.as_str())],
+        )
+        .await;
+    let preview_url = location(&preview);
+    assert!(preview_url.contains("/users/import?preview="), "{preview_url}");
+    let page = app.page_text(&preview_url).await;
+    assert!(
+        page.contains("2 to create, 1 already in JumpCloud, 2 invalid. Nothing has been sent yet."),
+        "{page}"
+    );
+    assert!(page.contains("is not an email address"), "{page}");
+    assert!(page.contains("appears earlier in the CSV"), "{page}");
+    assert_eq!(sim_users_total(&app, "").await, before, "the preview sent nothing");
+
+    let token = preview_url.split("preview=").nth(1).unwrap();
+    let run = app
+        .post_form(
+            "/api/users/import/run",
+            &preview_url,
+            &[("org", ORG), ("token", token)],
+        )
+        .await;
+    let results = location(&run);
+    assert!(results.contains("/users/import?results="), "{results}");
+    let page = app.page_text(&results).await;
+    assert!(page.contains("2 done, 0 not done."), "{page}");
+    assert_eq!(sim_users_total(&app, "").await, before + 2);
+    let one = jumpcloud_get(
+        &app,
+        "/api/systemusers?filter=email:$eq:new.one@acme.example",
+    )
+    .await;
+    assert_eq!(one["results"][0]["department"], "Research");
+    assert_eq!(one["results"][0]["state"], "ACTIVATED");
+    let two = jumpcloud_get(
+        &app,
+        "/api/systemusers?filter=email:$eq:new.two@acme.example",
+    )
+    .await;
+    assert_eq!(two["results"][0]["state"], "STAGED");
+
+    // The preview cannot be run twice.
+    let again = app
+        .call("/api/users/import/run", &[("org", ORG), ("token", token)])
+        .await;
+    assert_eq!(again.status(), 400);
+    assert_eq!(sim_users_total(&app, "").await, before + 2);
+}
+
+#[tokio::test]
+async fn the_existence_check_finds_users_by_id_and_email() {
+    let app = signed_in_admin().await;
+    let user = some_user(&app, "filter=state:$eq:ACTIVATED").await;
+    let id = user["_id"].as_str().unwrap();
+    let email = user["email"].as_str().unwrap();
+    let entries = format!("{id}\n{}\nnobody@nowhere.example\n", email.to_uppercase());
+    let results = app
+        .call_ok("/api/users/check", &[("org", ORG), ("entries", &entries)])
+        .await;
+    let results = results.as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0]["found"][0], "Id");
+    assert_eq!(results[0]["found"][1], id);
+    assert_eq!(results[1]["found"][0], "Email");
+    assert_eq!(results[1]["found"][1], id);
+    assert!(results[2]["found"].is_null());
+
+    // The same check as a page, with JavaScript off; the id now comes from the cache.
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("entries", &entries)
+        .finish();
+    let page = app
+        .page_text(&format!("/o/{ORG}/users/check?{query}"))
+        .await;
+    assert!(page.contains("2 of 3 found in JumpCloud."), "{page}");
+    assert!(page.contains("found (recently read by Lanyard)"), "{page}");
+    assert!(page.contains("not found"));
+}

@@ -472,7 +472,7 @@ fn PreviewView(
 }
 
 #[component]
-fn ResultsView(results: Option<Vec<UserOutcome>>) -> impl IntoView {
+pub(crate) fn ResultsView(results: Option<Vec<UserOutcome>>) -> impl IntoView {
     let Some(results) = results else {
         return view! {
             <p class="hint">"These results were already shown; the audit log keeps every change."</p>

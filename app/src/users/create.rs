@@ -46,8 +46,8 @@ pub(crate) mod ssr {
     use crate::users::actions::ssr::{record, reveal_once, temporary_password};
     use crate::users::directory;
 
-    /// What the create form sends, before validation.
-    #[derive(Clone, Debug, Default)]
+    /// What the create form (or a CSV row) sends, before validation.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
     pub struct NewUserInput {
         pub email: String,
         pub firstname: String,

@@ -22,8 +22,10 @@ pub struct UsersState {
     pub cache: UserCache,
     /// A generated temporary password, on its way to the page that shows it once.
     pub passwords: Handoff<jumpcloud::Secret>,
-    /// A bulk run's per-user results, on their way to the results page.
+    /// A bulk run's or an import's per-user results, on their way to the results page.
     pub bulk_results: Handoff<Vec<UserOutcome>>,
+    /// A previewed CSV import, waiting for the admin to confirm it.
+    pub imports: Handoff<super::import::ssr::PendingImport>,
 }
 
 pub fn status_of(user: &SystemUser) -> UserStatus {

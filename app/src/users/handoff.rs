@@ -51,6 +51,20 @@ impl<T> Handoff<T> {
         token
     }
 
+    /// A copy of the value under `token`, left in place, if `account_id` left it and it
+    /// has not expired: for a preview shown before the step that takes it.
+    pub fn peek(&self, account_id: i64, token: &str) -> Option<T>
+    where
+        T: Clone,
+    {
+        let parcels = self.parcels.lock().ok()?;
+        parcels
+            .get(token)
+            .filter(|parcel| parcel.account_id == account_id)
+            .filter(|parcel| parcel.stored.elapsed() < TIME_TO_LIVE)
+            .map(|parcel| parcel.value.clone())
+    }
+
     /// The value under `token`, removed, if `account_id` left it and it has not expired.
     pub fn take(&self, account_id: i64, token: &str) -> Option<T> {
         let mut parcels = self.parcels.lock().ok()?;
@@ -73,6 +87,8 @@ mod tests {
         let handoff = Handoff::default();
         let token = handoff.leave(7, "secret".to_string());
         assert_eq!(handoff.take(8, &token), None);
+        assert_eq!(handoff.peek(8, &token), None);
+        assert_eq!(handoff.peek(7, &token).as_deref(), Some("secret"));
         assert_eq!(handoff.take(7, &token).as_deref(), Some("secret"));
         assert_eq!(handoff.take(7, &token), None);
     }

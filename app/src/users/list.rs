@@ -65,9 +65,19 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>"Users"</h1>
-            <a class="button primary" href=move || format!("{}/new", users_path(&org.get()))>
-                "Create user"
-            </a>
+            <span class="actions">
+                <a class="button" href=move || format!("{}/check", users_path(&org.get()))>
+                    "Check existence"
+                </a>
+                " "
+                <a class="button" href=move || format!("{}/import", users_path(&org.get()))>
+                    "Import from CSV"
+                </a>
+                " "
+                <a class="button primary" href=move || format!("{}/new", users_path(&org.get()))>
+                    "Create user"
+                </a>
+            </span>
         </div>
         {move || view! { <FilterForm org=org.get() filter=filter.get() /> }}
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>

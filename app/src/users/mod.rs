@@ -1,13 +1,16 @@
 //! Users of an organization's JumpCloud directory: the list with its filters, a user's
-//! detail page with every lifecycle action, creation, bulk actions and the export.
+//! detail page with every lifecycle action, creation, bulk actions, the existence check,
+//! the CSV import and the export.
 //!
 //! The wire types here are shared with the browser; the JumpCloud models stay on the
 //! server (`jumpcloud` is an `ssr`-only dependency) and are converted with `From`.
 
 mod actions;
 mod bulk;
+mod check;
 mod create;
 mod detail;
+mod import;
 mod list;
 
 #[cfg(feature = "ssr")]
@@ -20,10 +23,12 @@ pub mod export;
 mod handoff;
 
 pub use bulk::BulkPage;
+pub use check::CheckUsersPage;
 pub use create::CreateUserPage;
 pub use detail::UserPage;
 #[cfg(feature = "ssr")]
 pub use directory::UsersState;
+pub use import::ImportPage;
 pub use list::UsersPage;
 
 use leptos_router::params::ParamsMap;
