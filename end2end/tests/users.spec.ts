@@ -133,7 +133,7 @@ test('a user is created, shown its password once, and taken through its lifecycl
 
 test('the export has every user of the filter, not only the visible page', async ({ page, javaScriptEnabled }) => {
   await openUsers(page, javaScriptEnabled, '?state=active');
-  const href = await page.getByRole('link', { name: 'CSV' }).getAttribute('href');
+  const href = await page.getByRole('link', { name: 'CSV', exact: true }).getAttribute('href');
   expect(href).toContain('state=active');
   const response = await page.request.get(href!);
   expect(response.status()).toBe(200);
@@ -159,4 +159,44 @@ test('a bulk suspension previews, runs and reports per user', async ({ page, jav
   await page.getByRole('button', { name: 'Suspend 2 users' }).click();
   await expect(page.getByTestId('bulk-result-summary')).toHaveText('2 done, 0 not done.');
   for (const id of picked) expect((await simUser(id)).state).toBe('SUSPENDED');
+});
+
+test('a CSV import previews every row, then creates only the new users', async ({ page, javaScriptEnabled }) => {
+  const suffix = `${javaScriptEnabled ? 'js' : 'nojs'}${Date.now()}`;
+  const existing = (await jumpcloudGet(orgName, '/api/systemusers?limit=1&filter=state:$eq:ACTIVATED')).results[0];
+  const fresh = `import.${suffix}@acme.example`;
+  await openUsers(page, javaScriptEnabled);
+  await page.getByRole('link', { name: 'Import from CSV' }).click();
+  await waitUntilInteractive(page, javaScriptEnabled);
+  const form = page.getByRole('form', { name: 'Import users' });
+  await form.getByLabel(/CSV/).fill(
+    `email,first name,last name,state\n${fresh},Imported,User,active\n${existing.email},Already,There,\nnot-an-email,Bad,Row,\n`,
+  );
+  await form.getByRole('button', { name: 'Preview' }).click();
+  await expect(page.getByTestId('import-summary')).toHaveText(
+    '1 to create, 1 already in JumpCloud, 1 invalid. Nothing has been sent yet.',
+  );
+  const preview = page.getByRole('table', { name: 'Import preview' });
+  await expect(preview.getByRole('row').filter({ hasText: existing.email })).toContainText('already in JumpCloud');
+  expect((await jumpcloudGet(orgName, `/api/systemusers?filter=email:$eq:${fresh}`)).totalCount).toBe(0);
+
+  await page.getByRole('button', { name: 'Create 1 users' }).click();
+  await expect(page.getByTestId('bulk-result-summary')).toHaveText('1 done, 0 not done.');
+  const created = await jumpcloudGet(orgName, `/api/systemusers?filter=email:$eq:${fresh}`);
+  expect(created.totalCount).toBe(1);
+  expect(created.results[0].state).toBe('ACTIVATED');
+});
+
+test('the existence check reports each entry', async ({ page, javaScriptEnabled }) => {
+  const user = (await jumpcloudGet(orgName, '/api/systemusers?limit=1')).results[0];
+  await openUsers(page, javaScriptEnabled);
+  await page.getByRole('link', { name: 'Check existence' }).click();
+  await waitUntilInteractive(page, javaScriptEnabled);
+  const form = page.getByRole('form', { name: 'Check users' });
+  await form.getByLabel(/Emails or JumpCloud user ids/).fill(`${user.email}\n${user._id}\nnobody@nowhere.example`);
+  await form.getByRole('button', { name: 'Check' }).click();
+  await expect(page.getByTestId('check-summary')).toHaveText('2 of 3 found in JumpCloud.');
+  const results = page.getByRole('table', { name: 'Existence' });
+  await expect(results.getByRole('row').filter({ hasText: 'nobody@nowhere.example' })).toContainText('not found');
+  await expect(results.getByRole('link', { name: user.username }).first()).toBeVisible();
 });
