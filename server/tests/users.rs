@@ -27,6 +27,19 @@ async fn jumpcloud_get(app: &TestApp, path: &str) -> Value {
         .unwrap()
 }
 
+/// A background run's results page, once the run has finished (it shows progress and
+/// reloads itself until then).
+async fn finished_results(app: &TestApp, path: &str) -> String {
+    for _ in 0..100 {
+        let page = app.page_text(path).await;
+        if !page.contains("bulk-progress") {
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the run at {path} never finished");
+}
+
 async fn sim_user(app: &TestApp, id: &str) -> Value {
     jumpcloud_get(app, &format!("/api/systemusers/{id}")).await
 }
@@ -426,8 +439,8 @@ async fn a_bulk_action_previews_then_reports_per_user() {
         .await;
     let results = location(&run);
     assert!(results.contains("results="), "{results}");
+    let page = finished_results(&app, &results).await;
     assert_eq!(sim_user(&app, &locked_id).await["account_locked"], false);
-    let page = app.get_page(&results).await.text().await.unwrap();
     assert!(page.contains("1 done, 1 not done."), "{page}");
     assert!(page.contains("Nothing to change"));
 }
@@ -454,7 +467,10 @@ async fn a_csv_import_previews_row_by_row_then_creates_only_the_new_users() {
         )
         .await;
     let preview_url = location(&preview);
-    assert!(preview_url.contains("/users/import?preview="), "{preview_url}");
+    assert!(
+        preview_url.contains("/users/import?preview="),
+        "{preview_url}"
+    );
     let page = app.page_text(&preview_url).await;
     assert!(
         page.contains("2 to create, 1 already in JumpCloud, 2 invalid. Nothing has been sent yet."),
@@ -462,7 +478,11 @@ async fn a_csv_import_previews_row_by_row_then_creates_only_the_new_users() {
     );
     assert!(page.contains("is not an email address"), "{page}");
     assert!(page.contains("appears earlier in the CSV"), "{page}");
-    assert_eq!(sim_users_total(&app, "").await, before, "the preview sent nothing");
+    assert_eq!(
+        sim_users_total(&app, "").await,
+        before,
+        "the preview sent nothing"
+    );
 
     let token = preview_url.split("preview=").nth(1).unwrap();
     let run = app
@@ -474,7 +494,7 @@ async fn a_csv_import_previews_row_by_row_then_creates_only_the_new_users() {
         .await;
     let results = location(&run);
     assert!(results.contains("/users/import?results="), "{results}");
-    let page = app.page_text(&results).await;
+    let page = finished_results(&app, &results).await;
     assert!(page.contains("2 done, 0 not done."), "{page}");
     assert_eq!(sim_users_total(&app, "").await, before + 2);
     let one = jumpcloud_get(
@@ -527,4 +547,61 @@ async fn the_existence_check_finds_users_by_id_and_email() {
     assert!(page.contains("2 of 3 found in JumpCloud."), "{page}");
     assert!(page.contains("found (recently read by Lanyard)"), "{page}");
     assert!(page.contains("not found"));
+}
+
+#[tokio::test]
+async fn a_bulk_action_can_take_every_matching_user_and_runs_in_the_background() {
+    let app = signed_in_admin().await;
+    let locked = jumpcloud_get(
+        &app,
+        "/api/systemusers?limit=100&filter=account_locked:$eq:true",
+    )
+    .await;
+    let ids: Vec<String> = locked["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|user| user["_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.len() >= 2, "the demo seeds several locked users");
+
+    // "All matching" previews every locked user, not only a ticked page of them.
+    let preview = app
+        .page_text(&format!(
+            "/o/{ORG}/users/bulk?action=unlock&all=1&locked=true"
+        ))
+        .await;
+    let summary = format!("{0} of {0} selected users will change.", ids.len());
+    assert!(preview.contains(&summary), "{preview}");
+    for id in &ids {
+        assert!(preview.contains(id.as_str()), "{id} is in the run form");
+    }
+
+    let names: Vec<String> = (0..ids.len())
+        .map(|index| format!("ids[{index}]"))
+        .collect();
+    let mut form = vec![("org", ORG), ("action", "unlock")];
+    form.extend(
+        names
+            .iter()
+            .map(String::as_str)
+            .zip(ids.iter().map(String::as_str)),
+    );
+    let run = app
+        .post_form(
+            "/api/users/bulk/run",
+            &format!("/o/{ORG}/users/bulk"),
+            &form,
+        )
+        .await;
+    let results = location(&run);
+    let page = finished_results(&app, &results).await;
+    assert!(
+        page.contains(&format!("{} done, 0 not done.", ids.len())),
+        "{page}"
+    );
+    assert_eq!(
+        sim_users_total(&app, "filter=account_locked:$eq:true").await,
+        0
+    );
 }

@@ -13,6 +13,7 @@ use crate::tenants::orgs::{self, Org};
 use crate::tenants::roles::{Capability, OrgRole};
 
 /// A signed-in account acting in one organization it may enter.
+#[derive(Clone)]
 pub struct OrgContext {
     pub account: Account,
     pub org: Org,

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use super::{UserOutcome, UserStatus, users_path};
+use super::{RunProgress, UserFilter, UserStatus, users_path};
 use crate::components::{ErrorPanel, FormError};
 use crate::error::AppError;
 use crate::home::org_param;
@@ -71,17 +71,20 @@ pub struct BulkPreview {
     pub groups: Vec<(String, String)>,
 }
 
+/// The users a bulk action applies to: those ticked, or every user matching the list's
+/// filter (up to 2,000).
 #[server(endpoint = "users/bulk/preview")]
 pub async fn preview_bulk(
     org: String,
     #[server(default)] action: String,
     #[server(default)] ids: Vec<String>,
+    #[server(default)] all_matching: Option<UserFilter>,
 ) -> Result<BulkPreview, AppError> {
-    crate::error::with_http_status(ssr::preview(&org, &action, &ids).await)
+    crate::error::with_http_status(ssr::preview(&org, &action, &ids, all_matching).await)
 }
 
-/// Runs the action for every selected user that it changes, then redirects to the
-/// per-user results.
+/// Starts the action for every selected user in the background, then redirects to the
+/// results page, which shows its progress.
 #[server(endpoint = "users/bulk/run")]
 pub async fn run_bulk(
     org: String,
@@ -92,32 +95,30 @@ pub async fn run_bulk(
     crate::error::with_http_status(ssr::run(&org, &action, &ids, &group).await)
 }
 
-/// A finished run's results, once.
+/// How far a bulk run (or an import) has got; `None` once forgotten.
 #[server(endpoint = "users/bulk/results")]
-pub async fn take_bulk_results(
-    org: String,
-    token: String,
-) -> Result<Option<Vec<UserOutcome>>, AppError> {
-    crate::error::with_http_status(ssr::take_results(&org, &token).await)
+pub async fn bulk_progress(org: String, token: String) -> Result<Option<RunProgress>, AppError> {
+    crate::error::with_http_status(ssr::progress(&org, &token).await)
 }
 
 #[cfg(feature = "ssr")]
 mod ssr {
+    use futures::{StreamExt, TryStreamExt, stream};
     use jumpcloud::graph::GraphOp;
     use jumpcloud::users::{ActivationEmail, SystemUser};
 
     use super::{BulkAction, BulkPreview, BulkPreviewRow};
     use crate::error::AppError;
-    use crate::state::app_state;
+    use crate::state::{AppState, app_state};
     use crate::tenants::Capability;
     use crate::tenants::access::{OrgContext, authorize};
     use crate::users::actions::ssr::record;
     use crate::users::directory::{self, is_locked, status_of};
-    use crate::users::{UserOutcome, UserStatus};
+    use crate::users::runs::{self, CONCURRENCY};
+    use crate::users::{RunProgress, UserFilter, UserOutcome, UserStatus};
 
-    /// JumpCloud calls in flight at once: quick for large selections, gentle on its
-    /// rate limit (the client also paces itself).
-    const CONCURRENCY: usize = 4;
+    /// More users than this in one bulk action are refused: narrow the filter.
+    const MAX_SELECTION: usize = 2_000;
 
     fn action(text: &str) -> Result<BulkAction, AppError> {
         BulkAction::parse(text).ok_or_else(|| AppError::bad_request("Choose a bulk action."))
@@ -141,40 +142,53 @@ mod ssr {
         }
     }
 
+    fn too_many() -> AppError {
+        AppError::bad_request(format!(
+            "A bulk action takes at most {MAX_SELECTION} users; narrow the filter."
+        ))
+    }
+
     async fn selected(
-        state: &crate::state::AppState,
+        state: &AppState,
         context: &OrgContext,
         ids: &[String],
+        all_matching: Option<UserFilter>,
     ) -> Result<Vec<SystemUser>, AppError> {
+        if let Some(filter) = all_matching {
+            let users: Vec<SystemUser> =
+                directory::matching_pages(state.clone(), context, filter, true)
+                    .try_concat()
+                    .await?;
+            if users.len() > MAX_SELECTION {
+                return Err(too_many());
+            }
+            return Ok(users);
+        }
         if ids.is_empty() {
             return Err(AppError::bad_request(
                 "Tick at least one user in the list first.",
             ));
         }
-        let mut users = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(CONCURRENCY) {
-            let fetched = futures::future::join_all(
-                chunk
-                    .iter()
-                    .map(|id| directory::user(state, context, id, true)),
-            )
-            .await;
-            for user in fetched {
-                users.push(user?);
-            }
+        if ids.len() > MAX_SELECTION {
+            return Err(too_many());
         }
-        Ok(users)
+        stream::iter(ids.to_vec())
+            .map(|id| async move { directory::user(state, context, &id, true).await })
+            .buffered(CONCURRENCY)
+            .try_collect()
+            .await
     }
 
     pub async fn preview(
         org: &str,
         action_name: &str,
         ids: &[String],
+        all_matching: Option<UserFilter>,
     ) -> Result<BulkPreview, AppError> {
         let state = app_state()?;
         let context = authorize(&state, org, Capability::ManageDirectory).await?;
         let action = action(action_name)?;
-        let users = selected(&state, &context, ids).await?;
+        let users = selected(&state, &context, ids, all_matching).await?;
         let groups = if action == BulkAction::AddToGroup {
             let mut groups: Vec<(String, String)> = context
                 .jumpcloud
@@ -203,72 +217,45 @@ mod ssr {
     }
 
     async fn apply(
-        state: &crate::state::AppState,
+        state: &AppState,
         context: &OrgContext,
         action: BulkAction,
         user: &SystemUser,
         group: Option<(&str, &str)>,
-    ) -> UserOutcome {
+    ) -> Result<(), AppError> {
         let client = &context.jumpcloud;
-        let result = match (action, group) {
+        match (action, group) {
             (BulkAction::Suspend, _) => {
                 let result = client.suspend_user(&user.id).await.map(drop);
-                record(
-                    state,
-                    context,
-                    user,
-                    "user.suspended",
-                    "suspended (bulk)",
-                    result,
-                )
-                .await
+                let summary = "suspended (bulk)";
+                record(state, context, user, "user.suspended", summary, result).await
             }
             (BulkAction::Activate, _) if status_of(user) == UserStatus::Staged => {
                 let result = client
                     .activate_user(&user.id, &ActivationEmail::Suppress)
                     .await;
-                record(
-                    state,
-                    context,
-                    user,
-                    "user.activated",
-                    "activated, no email (bulk)",
-                    result,
-                )
-                .await
+                let summary = "activated, no email (bulk)";
+                record(state, context, user, "user.activated", summary, result).await
             }
             (BulkAction::Activate, _) => {
                 let result = client.unsuspend_user(&user.id).await.map(drop);
-                record(
-                    state,
-                    context,
-                    user,
-                    "user.reactivated",
-                    "reactivated (bulk)",
-                    result,
-                )
-                .await
+                let summary = "reactivated (bulk)";
+                record(state, context, user, "user.reactivated", summary, result).await
             }
             (BulkAction::Unlock, _) => {
                 let result = client.unlock_user(&user.id).await;
-                record(
-                    state,
-                    context,
-                    user,
-                    "user.unlocked",
-                    "unlocked (bulk)",
-                    result,
-                )
-                .await
+                let summary = "unlocked (bulk)";
+                record(state, context, user, "user.unlocked", summary, result).await
             }
             (BulkAction::ExpirePassword, _) => {
                 let result = client.expire_password(&user.id).await;
+                let summary = "password expired (bulk)";
                 record(
                     state,
                     context,
                     user,
                     "user.password_expired",
-                    "password expired (bulk)",
+                    summary,
                     result,
                 )
                 .await
@@ -281,10 +268,38 @@ mod ssr {
                 record(state, context, user, "user.group_added", &summary, result).await
             }
             (BulkAction::AddToGroup, None) => Err(AppError::bad_request("Choose a group.")),
+        }
+    }
+
+    /// One user of a run: read afresh (the preview may be minutes old), then changed if
+    /// the action still changes them.
+    async fn run_one(
+        state: &AppState,
+        context: &OrgContext,
+        action: BulkAction,
+        id: &str,
+        group: Option<(&str, &str)>,
+    ) -> UserOutcome {
+        let user = match directory::user(state, context, id, true).await {
+            Ok(user) => user,
+            Err(error) => {
+                return UserOutcome {
+                    user: id.to_string(),
+                    error: Some(error.to_string()),
+                };
+            }
+        };
+        let error = if change(action, &user, group.map(|(_, name)| name)).is_none() {
+            Some("Nothing to change".into())
+        } else {
+            apply(state, context, action, &user, group)
+                .await
+                .err()
+                .map(|error| error.to_string())
         };
         UserOutcome {
-            user: user.username.clone(),
-            error: result.err().map(|error| error.to_string()),
+            user: user.username,
+            error,
         }
     }
 
@@ -307,24 +322,26 @@ mod ssr {
         } else {
             None
         };
-        let group = group
-            .as_ref()
-            .map(|(id, name)| (id.as_str(), name.as_str()));
-        let users = selected(&state, &context, ids).await?;
-        let mut outcomes = Vec::with_capacity(users.len());
-        for chunk in users.chunks(CONCURRENCY) {
-            let runs = chunk.iter().map(|user| async {
-                if change(action, user, group.map(|(_, name)| name)).is_none() {
-                    return UserOutcome {
-                        user: user.username.clone(),
-                        error: Some("Nothing to change".into()),
-                    };
-                }
-                apply(&state, &context, action, user, group).await
-            });
-            outcomes.extend(futures::future::join_all(runs).await);
+        let ids: Vec<String> = ids.iter().filter(|id| !id.is_empty()).cloned().collect();
+        if ids.is_empty() {
+            return Err(AppError::bad_request("No user was selected."));
         }
-        let token = state.users.bulk_results.leave(context.account.id, outcomes);
+        if ids.len() > MAX_SELECTION {
+            return Err(too_many());
+        }
+        let work = {
+            let (state, context) = (state.clone(), context.clone());
+            stream::iter(ids.clone()).map(move |id| {
+                let (state, context, group) = (state.clone(), context.clone(), group.clone());
+                async move {
+                    let group = group
+                        .as_ref()
+                        .map(|(id, name)| (id.as_str(), name.as_str()));
+                    run_one(&state, &context, action, &id, group).await
+                }
+            })
+        };
+        let token = runs::start(&state, context.account.id, ids.len(), work);
         leptos_axum::redirect(&format!(
             "{}/bulk?results={token}",
             crate::users::users_path(&context.org.slug)
@@ -332,13 +349,10 @@ mod ssr {
         Ok(())
     }
 
-    pub async fn take_results(
-        org: &str,
-        token: &str,
-    ) -> Result<Option<Vec<UserOutcome>>, AppError> {
+    pub async fn progress(org: &str, token: &str) -> Result<Option<RunProgress>, AppError> {
         let state = app_state()?;
         let context = authorize(&state, org, Capability::ManageDirectory).await?;
-        Ok(state.users.bulk_results.take(context.account.id, token))
+        Ok(runs::progress(&state, context.account.id, token))
     }
 }
 
@@ -349,18 +363,23 @@ pub fn BulkPage() -> impl IntoView {
     let run = ServerAction::<RunBulk>::new();
     let request = Memo::new(move |_| {
         let query = query.read();
+        let all_matching =
+            (query.get("all").as_deref() == Some("1")).then(|| UserFilter::from_params(&query));
         (
             query.get("action").unwrap_or_default(),
             query.get_all("id").unwrap_or_default(),
+            all_matching,
             query.get("results"),
         )
     });
     let page = Resource::new(
         move || (org.get(), request.get()),
-        |(org, (action, ids, results))| async move {
+        |(org, (action, ids, all_matching, results))| async move {
             match results {
-                Some(token) => take_bulk_results(org, token).await.map(BulkView::Results),
-                None => preview_bulk(org, action, ids).await.map(BulkView::Preview),
+                Some(token) => bulk_progress(org, token).await.map(BulkView::Results),
+                None => preview_bulk(org, action, ids, all_matching)
+                    .await
+                    .map(BulkView::Preview),
             }
         },
     );
@@ -371,12 +390,12 @@ pub fn BulkPage() -> impl IntoView {
         <h1>"Bulk action"</h1>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let (action, _, _) = request.get_untracked();
+                let (action, _, _, _) = request.get_untracked();
                 match page.await {
                     Ok(BulkView::Preview(preview)) => {
                         view! { <PreviewView org=org.get_untracked() action preview run /> }.into_any()
                     }
-                    Ok(BulkView::Results(results)) => view! { <ResultsView results /> }.into_any(),
+                    Ok(BulkView::Results(progress)) => view! { <ResultsView progress /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -387,7 +406,7 @@ pub fn BulkPage() -> impl IntoView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum BulkView {
     Preview(BulkPreview),
-    Results(Option<Vec<UserOutcome>>),
+    Results(Option<RunProgress>),
 }
 
 #[component]
@@ -471,24 +490,43 @@ fn PreviewView(
     }
 }
 
+/// A run's results; while it is still going, how far it has got, and the page reloads
+/// itself (a meta refresh, so this works without JavaScript too) until it ends.
 #[component]
-pub(crate) fn ResultsView(results: Option<Vec<UserOutcome>>) -> impl IntoView {
-    let Some(results) = results else {
+pub(crate) fn ResultsView(progress: Option<RunProgress>) -> impl IntoView {
+    let Some(progress) = progress else {
         return view! {
-            <p class="hint">"These results were already shown; the audit log keeps every change."</p>
+            <p class="hint">"These results are no longer kept; the audit log has every change."</p>
         }
         .into_any();
     };
-    let failed = results
+    let finished = progress.finished();
+    let handled = progress.outcomes.len();
+    let failed = progress
+        .outcomes
         .iter()
-        .filter(|result| result.error.is_some())
+        .filter(|outcome| outcome.error.is_some())
         .count();
     view! {
         <section class="panel">
             <h2>"Results"</h2>
-            <p data-testid="bulk-result-summary">
-                {format!("{} done, {failed} not done.", results.len() - failed)}
-            </p>
+            {if finished {
+                view! {
+                    <p data-testid="bulk-result-summary">
+                        {format!("{} done, {failed} not done.", handled - failed)}
+                    </p>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <leptos_meta::Meta http_equiv="refresh" content="2" />
+                    <p data-testid="bulk-progress" role="status">
+                        {format!("Working: {handled} of {} users handled so far…", progress.total)}
+                    </p>
+                    <progress max=progress.total value=handled></progress>
+                }
+                    .into_any()
+            }}
             <table class="data" aria-label="Results">
                 <thead>
                     <tr>
@@ -497,13 +535,14 @@ pub(crate) fn ResultsView(results: Option<Vec<UserOutcome>>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {results
+                    {progress
+                        .outcomes
                         .into_iter()
-                        .map(|result| {
+                        .map(|outcome| {
                             view! {
                                 <tr>
-                                    <td>{result.user}</td>
-                                    <td>{result.error.unwrap_or_else(|| "Done".into())}</td>
+                                    <td>{outcome.user}</td>
+                                    <td>{outcome.error.unwrap_or_else(|| "Done".into())}</td>
                                 </tr>
                             }
                         })

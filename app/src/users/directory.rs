@@ -8,7 +8,7 @@ use jumpcloud::{OrgClient, Page};
 
 use super::cache::UserCache;
 use super::handoff::Handoff;
-use super::{PAGE_SIZE, UserFilter, UserOutcome, UserSortKey, UserStatus, UserSummary};
+use super::{PAGE_SIZE, UserFilter, UserSortKey, UserStatus, UserSummary};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::tenants::access::OrgContext;
@@ -22,8 +22,8 @@ pub struct UsersState {
     pub cache: UserCache,
     /// A generated temporary password, on its way to the page that shows it once.
     pub passwords: Handoff<jumpcloud::Secret>,
-    /// A bulk run's or an import's per-user results, on their way to the results page.
-    pub bulk_results: Handoff<Vec<UserOutcome>>,
+    /// Bulk actions and imports running or finished, read by their results page.
+    pub runs: Handoff<std::sync::Arc<super::runs::Run>>,
     /// A previewed CSV import, waiting for the admin to confirm it.
     pub imports: Handoff<super::import::ssr::PendingImport>,
 }

@@ -52,17 +52,19 @@ impl<T> Handoff<T> {
     }
 
     /// A copy of the value under `token`, left in place, if `account_id` left it and it
-    /// has not expired: for a preview shown before the step that takes it.
+    /// has not expired: for a preview shown before the step that takes it, or a run's
+    /// progress. Reading it keeps it for another [`TIME_TO_LIVE`].
     pub fn peek(&self, account_id: i64, token: &str) -> Option<T>
     where
         T: Clone,
     {
-        let parcels = self.parcels.lock().ok()?;
-        parcels
-            .get(token)
+        let mut parcels = self.parcels.lock().ok()?;
+        let parcel = parcels
+            .get_mut(token)
             .filter(|parcel| parcel.account_id == account_id)
-            .filter(|parcel| parcel.stored.elapsed() < TIME_TO_LIVE)
-            .map(|parcel| parcel.value.clone())
+            .filter(|parcel| parcel.stored.elapsed() < TIME_TO_LIVE)?;
+        parcel.stored = Instant::now();
+        Some(parcel.value.clone())
     }
 
     /// The value under `token`, removed, if `account_id` left it and it has not expired.

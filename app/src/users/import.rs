@@ -3,14 +3,14 @@
 //! already exists and what is invalid before anything is sent to JumpCloud; the run then
 //! creates the new users and reports per row.
 //!
-//! The parsed rows wait between the two steps in this process's memory (like a bulk
-//! run's results), so the CSV never travels in a URL.
+//! The parsed rows wait between the two steps in this process's memory, so the CSV never
+//! travels in a URL; the run goes on in the background like a bulk action's.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use super::{UserOutcome, users_path};
+use super::{RunProgress, users_path};
 use crate::components::{ErrorPanel, FormError};
 use crate::error::AppError;
 use crate::home::org_param;
@@ -50,7 +50,7 @@ pub struct ImportPreview {
 pub enum ImportView {
     Start,
     Preview(Option<ImportPreview>),
-    Results(Option<Vec<UserOutcome>>),
+    Results(Option<RunProgress>),
 }
 
 /// Parses and checks the CSV, then redirects to its preview.
@@ -89,9 +89,7 @@ pub(crate) mod ssr {
     use crate::users::UserOutcome;
     use crate::users::actions::ssr::record;
     use crate::users::create::ssr::{NewUserInput, validated};
-
-    /// JumpCloud calls in flight at once (the client paces itself too).
-    const CONCURRENCY: usize = 4;
+    use crate::users::runs::{self, CONCURRENCY};
 
     /// A previewed import: the rows as shown, and the users to create.
     #[derive(Clone)]
@@ -345,13 +343,15 @@ pub(crate) mod ssr {
                     "This preview has expired or was already imported; upload the CSV again.",
                 )
             })?;
-        let (state, context) = (&state, &context);
-        let outcomes: Vec<UserOutcome> = stream::iter(pending.to_create)
-            .map(|(line, user)| create(state, context, line, user))
-            .buffered(CONCURRENCY)
-            .collect()
-            .await;
-        let token = state.users.bulk_results.leave(context.account.id, outcomes);
+        let total = pending.to_create.len();
+        let work = {
+            let (state, context) = (state.clone(), context.clone());
+            stream::iter(pending.to_create).map(move |(line, user)| {
+                let (state, context) = (state.clone(), context.clone());
+                async move { create(&state, &context, line, user).await }
+            })
+        };
+        let token = runs::start(&state, context.account.id, total, work);
         leptos_axum::redirect(&format!(
             "{}/import?results={token}",
             crate::users::users_path(&context.org.slug)
@@ -368,7 +368,7 @@ pub(crate) mod ssr {
         let context = authorize(&state, org, Capability::ManageDirectory).await?;
         Ok(match (preview, results) {
             (_, Some(token)) => {
-                ImportView::Results(state.users.bulk_results.take(context.account.id, &token))
+                ImportView::Results(runs::progress(&state, context.account.id, &token))
             }
             (Some(token), None) => ImportView::Preview(
                 state
@@ -464,7 +464,7 @@ pub fn ImportPage() -> impl IntoView {
                         <p class="hint">"This preview has expired or was already imported."</p>
                         <UploadForm org=org.get_untracked() preview />
                     }.into_any(),
-                    Ok(ImportView::Results(results)) => view! { <crate::users::bulk::ResultsView results /> }.into_any(),
+                    Ok(ImportView::Results(progress)) => view! { <crate::users::bulk::ResultsView progress /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}

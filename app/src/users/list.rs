@@ -214,6 +214,15 @@ fn UserTable(org: String, filter: UserFilter, list: UserListView) -> impl IntoVi
                                         .collect_view()}
                                 </select>
                             </label>
+                            <label class="choice">
+                                <input type="checkbox" name="all" value="1" />
+                                {format!("All {} matching users, not only the ticked ones", list.total)}
+                            </label>
+                            {filter
+                                .pairs()
+                                .into_iter()
+                                .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
+                                .collect_view()}
                             <button type="submit">"Preview"</button>
                         </div>
                     </form>

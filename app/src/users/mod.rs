@@ -21,6 +21,8 @@ pub(crate) mod directory;
 pub mod export;
 #[cfg(feature = "ssr")]
 mod handoff;
+#[cfg(feature = "ssr")]
+pub(crate) mod runs;
 
 pub use bulk::BulkPage;
 pub use check::CheckUsersPage;
@@ -174,7 +176,17 @@ impl UserFilter {
 
     /// The filter as a query string without `skip` (the pager adds its own).
     pub fn query_without_skip(&self) -> String {
-        let mut pairs: Vec<(&str, String)> = Vec::new();
+        self.pairs()
+            .into_iter()
+            .map(|(key, value)| format!("{key}={}", utf8_percent_encode(&value, NON_ALPHANUMERIC)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// The filter's non-default fields as (query parameter, value), e.g. for the hidden
+    /// fields of a form that carries the filter along.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs: Vec<(&'static str, String)> = Vec::new();
         if !self.q.is_empty() {
             pairs.push(("q", self.q.clone()));
         }
@@ -197,10 +209,6 @@ impl UserFilter {
             pairs.push(("descending", "true".into()));
         }
         pairs
-            .into_iter()
-            .map(|(key, value)| format!("{key}={}", utf8_percent_encode(&value, NON_ALPHANUMERIC)))
-            .collect::<Vec<_>>()
-            .join("&")
     }
 
     /// Whether some filter JumpCloud cannot apply itself is set (lockout, MFA): the
@@ -230,6 +238,20 @@ pub struct UserOutcome {
     pub user: String,
     /// `None` when it worked; JumpCloud's or Lanyard's message when it did not.
     pub error: Option<String>,
+}
+
+/// How far a background run over many users (a bulk action, an import) has got.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunProgress {
+    pub total: usize,
+    /// One per user handled so far, in the order they finished.
+    pub outcomes: Vec<UserOutcome>,
+}
+
+impl RunProgress {
+    pub fn finished(&self) -> bool {
+        self.outcomes.len() >= self.total
+    }
 }
 
 /// The users section of an organization.
