@@ -17,15 +17,23 @@ pub struct RateLimit {
     pub burst: NonZeroU32,
 }
 
+impl RateLimit {
+    /// `calls` a second, with bursts of twice as many.
+    pub fn per_second(calls: u32) -> Self {
+        let calls = NonZeroU32::new(calls).unwrap_or(NonZeroU32::MIN);
+        RateLimit {
+            per_second: calls,
+            burst: calls.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN)),
+        }
+    }
+}
+
 impl Default for RateLimit {
     /// JumpCloud documents no number (NOTES §5) and throttles with 429; ten calls a
     /// second with bursts of twenty keeps a dashboard responsive while staying well
     /// clear of that.
     fn default() -> Self {
-        RateLimit {
-            per_second: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
-            burst: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
-        }
+        RateLimit::per_second(10)
     }
 }
 

@@ -105,6 +105,12 @@ pub struct Settings {
     #[arg(long, env = "LANYARD_WORKER_INTERVAL_MS", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(10..=60_000), global = true)]
     pub worker_interval_ms: u64,
+    /// Calls per second Lanyard makes to one JumpCloud organization, per instance (with
+    /// bursts of twice as many). JumpCloud publishes no limit and answers 429 when it is
+    /// exceeded; Lanyard then backs off.
+    #[arg(long, env = "LANYARD_JUMPCLOUD_CALLS_PER_SECOND", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1_000), global = true)]
+    pub jumpcloud_calls_per_second: u32,
     /// Test hooks (moving the request clock forward). Never enable in production.
     #[arg(
         long,

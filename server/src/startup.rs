@@ -109,8 +109,13 @@ impl Application {
         let state = AppState {
             leptos_options,
             db,
-            jumpcloud: jumpcloud::Client::new(ClientConfig::default())
-                .map_err(StartupError::JumpCloud)?,
+            jumpcloud: jumpcloud::Client::new(ClientConfig {
+                rate_limit: Some(jumpcloud::RateLimit::per_second(
+                    settings.jumpcloud_calls_per_second,
+                )),
+                ..ClientConfig::default()
+            })
+            .map_err(StartupError::JumpCloud)?,
             vault,
             login_throttle: Default::default(),
             clock: Default::default(),

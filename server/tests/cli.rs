@@ -112,6 +112,11 @@ fn help_lists_every_setting() {
         "LANYARD_OIDC_CLIENT_ID",
         "LANYARD_OIDC_CLIENT_SECRET",
         "LANYARD_OIDC_SCOPES",
+        "LANYARD_SECRET_KEY",
+        "LANYARD_DEMO",
+        "LANYARD_WORKER_INTERVAL_MS",
+        "LANYARD_JUMPCLOUD_CALLS_PER_SECOND",
+        "LANYARD_TEST_HOOKS",
         "reset-password",
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}");

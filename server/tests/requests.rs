@@ -8,10 +8,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, spawn_app_with};
+use jumpcloud::OrgClient;
 use jumpcloud::graph::GraphOp;
 use jumpcloud::sim::{Failure, SimConfig, Simulator};
 use jumpcloud::users::SystemUser;
-use jumpcloud::{Client, ClientConfig, Connection, Credentials, OrgClient, Secret};
 use server::config::DemoMode;
 
 const ORG: &str = "northwind-traders";
@@ -76,17 +76,7 @@ async fn world(worker_interval_ms: u64) -> World {
         ],
     )
     .await;
-    let jumpcloud = Client::new(ClientConfig {
-        max_retries: 0,
-        rate_limit: None,
-        ..ClientConfig::default()
-    })
-    .unwrap()
-    .for_org(Connection {
-        base_url: sim.info.base_url.parse().unwrap(),
-        credentials: Credentials::ApiKey(Secret::new(org.api_key.clone())),
-        org_id: None,
-    });
+    let jumpcloud = common::jumpcloud_for(&sim, &org.api_key);
     let users = jumpcloud.list_all_users(&mut |_, _| {}).await.unwrap();
     let requester_user = users
         .iter()

@@ -41,6 +41,7 @@ pub fn settings_for(data_dir: &TempDir) -> Settings {
         secret_key: None,
         demo: DemoMode::Auto,
         worker_interval_ms: 50,
+        jumpcloud_calls_per_second: 10,
         test_hooks: true,
         oidc: OidcSettings::default(),
     }
@@ -128,9 +129,17 @@ impl TestApp {
     /// Another browser on the same server: its own cookie jar, nobody signed in.
     pub fn another_browser(&self) -> TestApp {
         TestApp {
-            address: self.address.clone(),
             database_url: self.database_url.clone(),
-            client: browser_like_client(),
+            ..TestApp::at(&self.address, browser_like_client())
+        }
+    }
+
+    /// A browser (`client`, with its cookies) on a server this test started itself.
+    pub fn at(address: &str, client: reqwest::Client) -> TestApp {
+        TestApp {
+            address: address.to_string(),
+            database_url: String::new(),
+            client,
             _data_dir: tempfile::tempdir().unwrap(),
             _stop: oneshot::channel().0,
         }
@@ -227,4 +236,20 @@ pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .iter()
         .map(|value| value.to_str().unwrap().to_string())
         .find(|cookie| cookie.starts_with("lanyard_session="))
+}
+
+/// A JumpCloud client for one simulated organization's API key, without retries or
+/// pacing, to check what the app did.
+pub fn jumpcloud_for(sim: &jumpcloud::sim::Simulator, api_key: &str) -> jumpcloud::OrgClient {
+    jumpcloud::Client::new(jumpcloud::ClientConfig {
+        max_retries: 0,
+        rate_limit: None,
+        ..jumpcloud::ClientConfig::default()
+    })
+    .unwrap()
+    .for_org(jumpcloud::Connection {
+        base_url: jumpcloud::custom_console_url(&sim.info.base_url).unwrap(),
+        credentials: jumpcloud::Credentials::ApiKey(jumpcloud::Secret::new(api_key)),
+        org_id: None,
+    })
 }
