@@ -126,6 +126,17 @@ impl OrgClient {
         self.execute(Call::delete(group_path(id)?)).await.map(drop)
     }
 
+    /// The group's direct associations with objects of `target` (the applications and
+    /// system groups it reaches, ...).
+    pub async fn list_user_group_associations(
+        &self,
+        id: &str,
+        target: GraphType,
+    ) -> Result<Vec<GraphConnection>, Error> {
+        self.graph_associations(&format!("{}/associations", group_path(id)?), target)
+            .await
+    }
+
     /// The group's direct members. Pages may come back short while more follow
     /// (orphaned association records, NOTES §17.3); the total decides the end.
     pub async fn list_user_group_members(&self, id: &str) -> Result<Vec<GraphConnection>, Error> {

@@ -66,6 +66,7 @@ const COVERED_OPERATIONS: &[&str] = &[
     "UserGroup_Get",
     "UserGroup_Set",
     "UserGroup_Delete",
+    "UserGroupAssociation_Get",
     "UserGroupMembers_Get",
     "UserGroupMembers_Set",
     "UserGroupMembership_Get",
@@ -364,6 +365,11 @@ async fn user_groups(sim: &Simulator, orgs: &[Organization]) {
             .len()
             > 100
     );
+    for target in [GraphType::Application, GraphType::SystemGroup] {
+        api.list_user_group_associations(&all_staff.id, target)
+            .await
+            .unwrap();
+    }
     let group = api
         .create_user_group(&UserGroupFields {
             name: "Spec reviewers".into(),

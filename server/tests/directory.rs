@@ -328,3 +328,40 @@ async fn security_commands_are_confirmed_limited_and_can_require_approval() {
         .unwrap();
     assert!(page.contains("requires an approved request"), "{page}");
 }
+
+#[tokio::test]
+async fn a_group_shows_the_system_groups_and_applications_it_is_bound_to() {
+    let app = signed_in_admin().await;
+    let admins = group_named(&app, "Laptop Admins").await;
+    let id = admins["id"].as_str().unwrap();
+    let detail = json(
+        app.call("/api/groups/detail", &[("org", ORG), ("id", id)])
+            .await,
+    )
+    .await;
+    let names: Vec<&str> = detail["system_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|group| group["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Mac fleet", "Windows fleet"], "{detail}");
+    let page = app.page_text(&format!("/o/{ORG}/groups/{id}")).await;
+    assert!(page.contains("System groups of the group"), "{page}");
+    assert!(page.contains("Mac fleet") && page.contains("Windows fleet"));
+
+    // The seeded SSO application bound to Sales shows on the Sales group.
+    let sales = group_named(&app, "Sales").await;
+    let detail = json(
+        app.call(
+            "/api/groups/detail",
+            &[("org", ORG), ("id", sales["id"].as_str().unwrap())],
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        !detail["applications"].as_array().unwrap().is_empty(),
+        "{detail}"
+    );
+}

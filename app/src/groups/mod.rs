@@ -31,6 +31,8 @@ pub struct GroupDetail {
     pub members: Vec<GroupMember>,
     /// Applications bound to the group: its members can sign in to them.
     pub applications: Vec<ObjectRef>,
+    /// System groups bound to the group: its members can sign in to their systems.
+    pub system_groups: Vec<ObjectRef>,
     /// Whether the account may change the group.
     pub can_manage: bool,
 }

@@ -137,6 +137,7 @@ fn GroupView(org: String, group: GroupDetail, actions: GroupActions) -> impl Int
         description,
         members,
         applications,
+        system_groups,
         can_manage,
     } = group;
     let count = members.len();
@@ -163,6 +164,23 @@ fn GroupView(org: String, group: GroupDetail, actions: GroupActions) -> impl Int
                         {applications
                             .into_iter()
                             .map(|app| view! { <li><a href=format!("/o/{org}/apps/{}", app.id)>{app.name}</a></li> })
+                            .collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }}
+        </section>
+        <section class="panel">
+            <h2>"System groups"</h2>
+            {if system_groups.is_empty() {
+                view! { <p class="empty">"No system group is bound to this group."</p> }.into_any()
+            } else {
+                let org = org.clone();
+                view! {
+                    <ul aria-label="System groups of the group">
+                        {system_groups
+                            .into_iter()
+                            .map(|group| view! { <li><a href=format!("/o/{org}/system-groups/{}", group.id)>{group.name}</a></li> })
                             .collect_view()}
                     </ul>
                 }

@@ -73,32 +73,44 @@ pub async fn detail(slug: &str, id: &str) -> Result<GroupDetail, AppError> {
         .filter_map(|connection| users.get(&connection.to.id).map(member))
         .collect();
     members.sort_by(|a, b| a.username.cmp(&b.username));
-    let applications = api.list_all_applications(&mut |_, _| {}).await?;
-    let bound: Vec<Option<ObjectRef>> = stream::iter(applications)
-        .map(|application| async move {
-            let groups = api
-                .list_application_associations(&application.id, GraphType::UserGroup)
-                .await?;
-            let name = application_label(&application);
-            Ok::<_, AppError>(
-                groups
-                    .iter()
-                    .any(|connection| connection.to.id == id)
-                    .then_some(ObjectRef {
-                        id: application.id,
-                        name,
-                    }),
-            )
-        })
-        .buffered(CONCURRENT_CALLS)
-        .try_collect()
-        .await?;
+    // One association list per kind, named from one listing of each.
+    let (mut app_progress, mut group_progress) = (|_, _| {}, |_, _| {});
+    let (bound_apps, bound_system_groups, applications, system_groups) = futures::try_join!(
+        api.list_user_group_associations(id, GraphType::Application),
+        api.list_user_group_associations(id, GraphType::SystemGroup),
+        api.list_all_applications(&mut app_progress),
+        api.list_all_system_groups(&mut group_progress),
+    )?;
+    let app_names: HashMap<String, String> = applications
+        .iter()
+        .map(|application| (application.id.clone(), application_label(application)))
+        .collect();
+    let system_group_names: HashMap<String, String> = system_groups
+        .into_iter()
+        .map(|group| (group.id, group.name))
+        .collect();
+    let named = |connections: Vec<jumpcloud::graph::GraphConnection>,
+                 names: &HashMap<String, String>| {
+        let mut named: Vec<ObjectRef> = connections
+            .into_iter()
+            .map(|connection| ObjectRef {
+                name: names
+                    .get(&connection.to.id)
+                    .cloned()
+                    .unwrap_or_else(|| connection.to.id.clone()),
+                id: connection.to.id,
+            })
+            .collect();
+        named.sort_by_key(|object| object.name.to_lowercase());
+        named
+    };
     Ok(GroupDetail {
         id: group.id,
         name: group.name,
         description: group.description.unwrap_or_default(),
         members,
-        applications: bound.into_iter().flatten().collect(),
+        applications: named(bound_apps, &app_names),
+        system_groups: named(bound_system_groups, &system_group_names),
         can_manage: context.role.allows(Capability::ManageDirectory),
     })
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::SharedWorld;
 use super::auth::OrgScope;
 use super::error::SimError;
-use super::graph::{member_routes, traversal_route};
+use super::graph::{association_routes, member_routes, traversal_route};
 use super::seed::new_object_id;
 use super::world::{Kind, Object, Org, delete_object, get_object, list_v2, object_body, write_org};
 
@@ -37,6 +37,17 @@ pub(crate) fn routes() -> Router<SharedWorld> {
             "/api/v2/usergroups/{id}/membership",
             Kind::UserGroup,
             &[&[Kind::User]],
+        ))
+        .merge(association_routes(
+            "/api/v2/usergroups/{id}/associations",
+            Kind::UserGroup,
+            &[
+                Kind::ActiveDirectory,
+                Kind::Application,
+                Kind::LdapServer,
+                Kind::System,
+                Kind::SystemGroup,
+            ],
         ))
 }
 

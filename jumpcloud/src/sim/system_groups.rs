@@ -106,7 +106,7 @@ fn system_group(org: &Org, id: &str, body: &Object) -> Result<Object, SimError> 
 type Membership<'a> = &'a dyn Fn(&Object) -> bool;
 
 /// Fleet groups by platform, a servers group, and a group for devices that stopped
-/// checking in.
+/// checking in. The laptop admins' user group is bound to both laptop fleets.
 pub(crate) fn seed(rng: &mut StdRng, org: &mut Org) {
     // RFC 3339 times of one format order as text.
     let stale_before = timestamp(SEED_EPOCH - 14 * 86_400);
@@ -143,6 +143,12 @@ pub(crate) fn seed(rng: &mut StdRng, org: &mut Org) {
             for member in members {
                 org.graph
                     .link((Kind::SystemGroup, id.clone()), (Kind::System, member));
+            }
+            if let Some(admins) = org.id_named(Kind::UserGroup, "Laptop Admins")
+                && name.ends_with("fleet")
+            {
+                org.graph
+                    .link((Kind::UserGroup, admins), (Kind::SystemGroup, id.clone()));
             }
         }
     }
