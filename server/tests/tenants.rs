@@ -131,6 +131,11 @@ async fn single_org_and_msp_connections_map_organizations_and_never_leak_secrets
     let discovered = detail["orgs"].as_array().unwrap();
     assert_eq!(discovered.len(), 3);
     assert!(discovered.iter().all(|org| org["mapped_slug"].is_null()));
+    // With their basic settings, as the provider lists them.
+    assert!(
+        discovered.iter().all(|org| org["licensed_users"].as_u64() > Some(0)),
+        "{detail}"
+    );
 
     for org in sim.info.orgs.iter().filter(|org| org.msp).take(2) {
         let mapped = app

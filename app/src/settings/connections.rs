@@ -628,6 +628,7 @@ fn OrgMappings(
                 <thead>
                     <tr>
                         <th scope="col">"JumpCloud organization"</th>
+                        <th scope="col" class="num">"Licensed users"</th>
                         <th scope="col">"In Lanyard"</th>
                         <th scope="col">"Actions"</th>
                     </tr>
@@ -686,6 +687,7 @@ fn OrgMappingRow(connection_id: i64, org: DiscoveredOrg, actions: OrgActions) ->
     view! {
         <tr class:vanished=org.vanished>
             <td>{jumpcloud_label}</td>
+            <td class="num">{org.licensed_users.map(|seats| seats.to_string())}</td>
             <td>
                 {org.mapped_slug.clone().map(|slug| view! {
                     <a href=format!("/o/{slug}")>{org.mapped_name.clone()}</a>

@@ -1,6 +1,8 @@
 //! JumpCloud connections: credentials (sealed at rest), where they point, and which
 //! organizations they reach. A connection is stored only after JumpCloud accepted it.
 
+use std::collections::HashMap;
+
 use jumpcloud::{Credentials, OrgClient, Region, Secret, ServiceAccount};
 use url::Url;
 
@@ -411,9 +413,13 @@ pub async fn org_client(state: &AppState, org: &Org) -> Result<OrgClient, AppErr
 /// new ones can be mapped, vanished ones are flagged.
 pub async fn discover(state: &AppState, id: i64) -> Result<Vec<DiscoveredOrg>, AppError> {
     let connection = by_id(&state.db, id).await?;
-    let found = handle(state, &connection, None)?
-        .list_organizations()
-        .await?;
+    let client = handle(state, &connection, None)?;
+    let found = client.list_organizations().await?;
+    let seats = if connection.multi_tenant {
+        licensed_users(&client).await
+    } else {
+        HashMap::new()
+    };
     let mapped = orgs::for_connection(&state.db, id).await?;
     let mut discovered: Vec<DiscoveredOrg> = found
         .iter()
@@ -422,6 +428,7 @@ pub async fn discover(state: &AppState, id: i64) -> Result<Vec<DiscoveredOrg>, A
             DiscoveredOrg {
                 jumpcloud_org_id: org.id.clone(),
                 jumpcloud_name: org.display_name.clone(),
+                licensed_users: seats.get(&org.id).copied().flatten(),
                 mapped_slug: mapping.map(|m| m.slug.clone()),
                 mapped_name: mapping.map(|m| m.name.clone()),
                 is_default: mapping.is_some_and(|m| m.is_default),
@@ -436,6 +443,7 @@ pub async fn discover(state: &AppState, id: i64) -> Result<Vec<DiscoveredOrg>, A
             .map(|m| DiscoveredOrg {
                 jumpcloud_org_id: m.jumpcloud_org_id.clone(),
                 jumpcloud_name: String::new(),
+                licensed_users: None,
                 mapped_slug: Some(m.slug.clone()),
                 mapped_name: Some(m.name.clone()),
                 is_default: m.is_default,
@@ -443,6 +451,26 @@ pub async fn discover(state: &AppState, id: i64) -> Result<Vec<DiscoveredOrg>, A
             }),
     );
     Ok(discovered)
+}
+
+/// A provider's organizations' licensed user seats, by organization id. Only for the
+/// page's information: when JumpCloud cannot say, the list shows none.
+async fn licensed_users(client: &OrgClient) -> HashMap<String, Option<u64>> {
+    let organizations = match client.provider_id().await {
+        Ok(Some(provider)) => client.list_provider_organizations(&provider).await,
+        Ok(None) => return HashMap::new(),
+        Err(error) => Err(error),
+    };
+    match organizations {
+        Ok(organizations) => organizations
+            .into_iter()
+            .map(|org| (org.id, org.max_system_users))
+            .collect(),
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the provider's organizations");
+            HashMap::new()
+        }
+    }
 }
 
 /// Maps one discovered organization, after checking the connection really reaches it.

@@ -112,6 +112,9 @@ pub struct ConnectionView {
 pub struct DiscoveredOrg {
     pub jumpcloud_org_id: String,
     pub jumpcloud_name: String,
+    /// The JumpCloud organization's basic settings, as its provider (MSP) lists them;
+    /// `None` for a single organization or when JumpCloud does not say.
+    pub licensed_users: Option<u64>,
     pub mapped_slug: Option<String>,
     pub mapped_name: Option<String>,
     pub is_default: bool,
