@@ -133,7 +133,9 @@ async fn single_org_and_msp_connections_map_organizations_and_never_leak_secrets
     assert!(discovered.iter().all(|org| org["mapped_slug"].is_null()));
     // With their basic settings, as the provider lists them.
     assert!(
-        discovered.iter().all(|org| org["licensed_users"].as_u64() > Some(0)),
+        discovered
+            .iter()
+            .all(|org| org["licensed_users"].as_u64() > Some(0)),
         "{detail}"
     );
 
