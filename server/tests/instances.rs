@@ -1,7 +1,7 @@
-#![allow(clippy::unwrap_used)]
-//! Two Lanyard instances on one Postgres, as behind a load balancer: sessions carry over,
-//! approvals made on either are carried out once each, and when one instance dies
-//! mid-run, the other finishes its claimed jobs after their leases expire.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Two Lanyard server processes on one Postgres, as behind a load balancer: sessions
+//! carry over, approvals made on either are carried out once each, and when one process
+//! is killed mid-run, the other finishes its claimed jobs after their leases expire.
 //!
 //! Several instances is a Postgres deployment (SQLite is for one instance), so this runs
 //! in the suite's Postgres pass (`scripts/test` runs every test on both backends).
@@ -9,50 +9,75 @@
 mod common;
 
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, browser_like_client, settings_for};
-use jumpcloud::sim::{Payload, SimConfig, Simulator};
+use common::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, browser_like_client};
+use jumpcloud::sim::{Faults, Payload, SimConfig, Simulator};
 use reqwest::Method;
 use serde_json::Value;
-use server::config::{DemoMode, Settings};
-use server::startup::Application;
 
 const ORG: &str = "northwind-traders";
 const PASSWORD: &str = "a-long-enough-password";
 const REQUESTS: usize = 200;
 
-/// An instance on its own runtime and thread, so the test can kill it outright (its
-/// tasks stop wherever they are, as when a process dies).
+const BINARY: &str = env!("CARGO_BIN_EXE_lanyard");
+
+/// A `lanyard` server process; killing it stops it wherever it is, as a crash would.
 struct Instance {
     address: String,
-    runtime: Option<tokio::runtime::Runtime>,
+    process: Child,
 }
 
 impl Instance {
-    fn start(settings: Settings) -> Instance {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
+    fn start(data_dir: &Path, database_url: &str) -> Instance {
+        let mut process = Command::new(BINARY)
+            .env("LANYARD_ADDR", "127.0.0.1:0")
+            .env("LANYARD_DATA_DIR", data_dir)
+            .env("DATABASE_URL", database_url)
+            .env("LANYARD_ADMIN_EMAIL", ADMIN_EMAIL)
+            .env("LANYARD_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("LANYARD_DEMO", "off")
+            .env("LANYARD_TEST_HOOKS", "true")
+            .env("LANYARD_WORKER_INTERVAL_MS", "20")
+            // The default pacing (10 calls a second) would make this a minute-long test.
+            .env("LANYARD_JUMPCLOUD_CALLS_PER_SECOND", "500")
+            .env("LANYARD_SITE_ROOT", "/nonexistent-site-root")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
             .unwrap();
-        let address = runtime.block_on(async {
-            let app = Application::build(&settings).await.unwrap();
-            let address = format!("http://{}", app.address());
-            tokio::spawn(app.run_until(std::future::pending()));
-            address
-        });
-        Instance {
-            address,
-            runtime: Some(runtime),
-        }
+        let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
+        let address = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                line.strip_prefix("Lanyard is listening on ")
+                    .map(str::to_string)
+            })
+            .expect("the server says where it listens");
+        // Whatever else it prints must not fill the pipe and stall it.
+        std::thread::spawn(move || lines.for_each(drop));
+        Instance { address, process }
+    }
+
+    /// Sends a signal (`STOP`, `CONT`) to the process.
+    fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.process.id().to_string())
+            .status()
+            .unwrap();
+        assert!(sent.success());
     }
 
     fn kill(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
+        let _ = self.process.kill();
+        let _ = self.process.wait();
     }
 
     fn browser(&self, client: &reqwest::Client) -> TestApp {
@@ -70,7 +95,7 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) {
     assert_eq!(app.login(email, password).await.status(), 302, "{email}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn two_instances_share_sessions_and_carry_out_each_approval_once() {
     let sim = Simulator::start(
         SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -87,22 +112,17 @@ async fn two_instances_share_sessions_and_carry_out_each_approval_once() {
         eprintln!("several instances need Postgres: this test runs in the Postgres pass");
         return;
     };
+    // Both read the same data directory, so the same key opens the stored JumpCloud
+    // credentials. The second starts once the first has migrated the database.
     let data_dir = tempfile::tempdir().unwrap();
-    let mut settings = settings_for(&data_dir);
-    settings.database_url = Some(database_url);
-    settings.demo = DemoMode::Off;
-    settings.worker_interval_ms = 20;
-    // The default pacing (10 calls a second) would make this a minute-long test.
-    settings.jumpcloud_calls_per_second = 500;
-    // Both instances read the same data directory, so the same key opens the stored
-    // JumpCloud credentials.
-    let mut first = tokio::task::spawn_blocking({
-        let settings = settings.clone();
-        move || Instance::start(settings)
-    })
-    .await
-    .unwrap();
-    let second = tokio::task::spawn_blocking(move || Instance::start(settings))
+    let path = data_dir.path().to_path_buf();
+    let url = database_url.clone();
+    let mut first = tokio::task::spawn_blocking(move || Instance::start(&path, &url))
+        .await
+        .unwrap();
+    let path = data_dir.path().to_path_buf();
+    let url = database_url.clone();
+    let second = tokio::task::spawn_blocking(move || Instance::start(&path, &url))
         .await
         .unwrap();
 
@@ -213,6 +233,12 @@ async fn two_instances_share_sessions_and_carry_out_each_approval_once() {
     }
 
     sim.record_exchanges();
+    // A JumpCloud a little slower than loopback keeps the workers busy while the
+    // approvals come in, so the first instance is caught mid-job below.
+    sim.set_faults(Faults {
+        latency: Duration::from_millis(15),
+        ..Faults::default()
+    });
     // Approvals alternate between the instances; both workers carry them out.
     for (index, id) in request_ids.iter().enumerate() {
         let approver = if index % 2 == 0 {
@@ -248,6 +274,27 @@ async fn two_instances_share_sessions_and_carry_out_each_approval_once() {
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    // It is frozen until it is caught holding a claimed job, then killed: the job stays
+    // claimed by a process that no longer exists.
+    let jobs = sqlx::PgPool::connect(&database_url).await.unwrap();
+    let first_owner = format!("{}-%", first.process.id());
+    let mut orphaned: Vec<i64> = Vec::new();
+    for _ in 0..500 {
+        first.signal("STOP");
+        orphaned = sqlx::query_scalar(
+            "SELECT id FROM jobs WHERE status = 'running' AND lease_owner LIKE $1",
+        )
+        .bind(&first_owner)
+        .fetch_all(&jobs)
+        .await
+        .unwrap();
+        if !orphaned.is_empty() {
+            break;
+        }
+        first.signal("CONT");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert!(!orphaned.is_empty(), "the first instance never held a job");
     first.kill();
 
     // ...and once its leases have expired (the second instance's clock moved past them),
@@ -275,6 +322,16 @@ async fn two_instances_share_sessions_and_carry_out_each_approval_once() {
     assert!(
         unfinished.is_empty(),
         "every approved request is active: {unfinished:?}"
+    );
+    let finished: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, status FROM jobs WHERE id = ANY($1)")
+            .bind(&orphaned)
+            .fetch_all(&jobs)
+            .await
+            .unwrap();
+    assert!(
+        finished.len() == orphaned.len() && finished.iter().all(|(_, status)| status == "done"),
+        "the dead instance's jobs were finished by the other: {finished:?}"
     );
 
     // JumpCloud got exactly one membership change per request.
