@@ -184,6 +184,16 @@ impl Settings {
         }
     }
 
+    /// The public address's `host[:port]`, if one is configured.
+    pub fn public_authority(&self) -> Option<String> {
+        let public = self.public_url.as_ref()?;
+        let host = public.host_str()?;
+        Some(match public.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        })
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url
             .as_ref()

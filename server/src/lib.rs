@@ -2,6 +2,7 @@
 //! Pages and domain logic live in the `app` crate; this crate wires them to axum.
 
 pub mod config;
+mod hardening;
 mod oidc;
 mod routes;
 mod sessions;

@@ -1,15 +1,18 @@
 //! The HTTP surface: Leptos pages and server functions, health checks, static assets.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{Request, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::{Router, middleware};
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list, render_app_async_with_context};
+use leptos_axum::{
+    AxumRouteListing, LeptosRoutes, generate_route_list, render_app_async_with_context,
+};
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -20,6 +23,7 @@ use app::state::AppState;
 use app::{App, shell};
 
 use crate::config::Settings;
+use crate::hardening::{self, Hardening};
 use crate::oidc::{self, Oidc};
 use crate::sessions::Store;
 
@@ -48,6 +52,10 @@ pub fn router(
             settings.session_idle_minutes,
         ))));
     let bundle = ServeDir::new(Path::new(&settings.site_root).join("pkg"));
+    let hardening = Hardening {
+        public_authority: settings.public_authority(),
+        https: settings.secure_cookies(),
+    };
     let single_sign_on = match oidc {
         Some(oidc) => oidc::routes(oidc, state.clone()),
         None => Router::new(),
@@ -77,11 +85,28 @@ pub fn router(
             get(app::users::export::export_json),
         )
         .route("/o/{org}/devices/fleet.csv", get(app::devices::fleet_csv))
-        .leptos_routes(&state, generate_route_list(App), page)
+        .leptos_routes(&state, route_list(), page)
         .fallback(move |request: Request<Body>| not_found(request))
         .layer(sessions)
+        .layer(middleware::from_fn_with_state(
+            hardening.clone(),
+            hardening::same_site_writes,
+        ))
+        .layer(middleware::from_fn_with_state(
+            hardening,
+            hardening::security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The app's routes, generated once per process. Generating them switches off resource
+/// loading process-wide (leptos's `SuppressResourceLoad` is a global flag), so a second
+/// generation while another router in the process renders a page (tests run many
+/// servers in one process) would leave that page waiting forever.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 #[derive(serde::Deserialize)]

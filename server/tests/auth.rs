@@ -286,3 +286,56 @@ async fn repeated_failures_throttle_the_account_and_every_attempt_is_audited() {
         entries.len()
     );
 }
+
+#[tokio::test]
+async fn writes_from_another_site_are_refused_and_answers_carry_security_headers() {
+    let app = spawn_app().await;
+    // A page on another site posting the login form (or any server function) with the
+    // visitor's browser is refused before it reaches Lanyard, and nobody is signed in.
+    let forged = app
+        .client
+        .post(app.url("/api/login"))
+        .header("origin", "https://evil.example")
+        .form(&[
+            ("email", ADMIN_EMAIL),
+            ("password", ADMIN_PASSWORD),
+            ("next", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert!(forged.text().await.unwrap().contains("another site"));
+    let info = app.call("/api/session_info", &[]).await;
+    assert_ne!(
+        info.json::<serde_json::Value>().await.unwrap()["email"],
+        ADMIN_EMAIL
+    );
+    // The same post from Lanyard's own page works.
+    let own = app
+        .client
+        .post(app.url("/api/login"))
+        .header("origin", app.address.as_str())
+        .header("accept", "text/html")
+        .form(&[
+            ("email", ADMIN_EMAIL),
+            ("password", ADMIN_PASSWORD),
+            ("next", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 302);
+
+    let page = app.get_page("/login").await;
+    let headers = page.headers();
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["referrer-policy"], "same-origin");
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(
+        headers.get("strict-transport-security").is_none(),
+        "plain http"
+    );
+}

@@ -135,7 +135,22 @@ pub(crate) mod ssr {
         let state = column(&["state"]);
         let mut rows = Vec::new();
         for (index, record) in reader.records().enumerate() {
-            let line = index + 2;
+            // The line in the file, counted from where the record starts (past any blank
+            // lines before it, which are not records and which the reader does not count).
+            let position = match &record {
+                Ok(record) => record.position(),
+                Err(error) => error.position(),
+            };
+            let line = position
+                .and_then(|position| text.get(..position.byte() as usize))
+                .map_or(index + 2, |before| {
+                    let blank = text[before.len()..]
+                        .chars()
+                        .take_while(|c| matches!(c, '\r' | '\n'))
+                        .filter(|c| *c == '\n')
+                        .count();
+                    before.matches('\n').count() + blank + 1
+                });
             if rows.len() == MAX_ROWS {
                 return Err(AppError::bad_request(format!(
                     "The CSV has more than {MAX_ROWS} users; import it in parts."
