@@ -26,10 +26,17 @@ export const demoSim = JSON.parse(process.env.LANYARD_E2E_DEMO_SIM ?? '{}');
 /// GET a JumpCloud path (e.g. `/api/systemusers?limit=100`) of a demo organization (by
 /// name) straight from the simulator, with that organization's own key.
 export async function jumpcloudGet(orgName: string, path: string): Promise<any> {
+  return jumpcloudRequest(orgName, 'GET', path);
+}
+
+/// Any request to a demo organization's simulated JumpCloud, e.g. to put back what a
+/// test changed that later tests count on.
+export async function jumpcloudRequest(orgName: string, method: string, path: string): Promise<any> {
   const org = demoSim.orgs.find((o: { name: string }) => o.name === orgName);
   const response = await fetch(`${demoSim.base_url}${path}`, {
+    method,
     headers: { 'x-api-key': org.api_key, accept: 'application/json' },
   });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
   return response.json();
 }

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { admin, jumpcloudGet, signIn, waitUntilInteractive } from './steps';
+import { admin, jumpcloudGet, jumpcloudRequest, signIn, waitUntilInteractive } from './steps';
 
 const org = 'acme-robotics';
 const orgName = 'Acme Robotics';
@@ -185,6 +185,8 @@ test('a CSV import previews every row, then creates only the new users', async (
   const created = await jumpcloudGet(orgName, `/api/systemusers?filter=email:$eq:${fresh}`);
   expect(created.totalCount).toBe(1);
   expect(created.results[0].state).toBe('ACTIVATED');
+  // Later tests count the organization's users.
+  await jumpcloudRequest(orgName, 'DELETE', `/api/systemusers/${created.results[0]._id}`);
 });
 
 test('the existence check reports each entry', async ({ page, javaScriptEnabled }) => {

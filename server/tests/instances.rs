@@ -134,20 +134,8 @@ async fn two_instances_share_sessions_and_carry_out_each_approval_once() {
     let session = admin_b.call_ok("/api/session_info", &[]).await;
     assert_eq!(session["email"], ADMIN_EMAIL, "{session}");
 
-    let org = sim.info.orgs.iter().find(|org| !org.msp).unwrap();
-    admin_b
-        .call_ok(
-            "/api/connections/add",
-            &[
-                ("name", "Northwind"),
-                ("kind", "api_key"),
-                ("region", "custom"),
-                ("base_url", sim.info.base_url.as_str()),
-                ("api_key", org.api_key.as_str()),
-            ],
-        )
-        .await;
-    let jumpcloud = common::jumpcloud_for(&sim, &org.api_key);
+    let api_key = common::connect_northwind(&admin_b, &sim).await;
+    let jumpcloud = common::jumpcloud_for(&sim, &api_key);
     let users = jumpcloud.list_all_users(&mut |_, _| {}).await.unwrap();
     let requester_user = users
         .iter()

@@ -64,19 +64,8 @@ async fn world(worker_interval_ms: u64) -> World {
     })
     .await;
     app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let org = sim.info.orgs.iter().find(|org| !org.msp).unwrap();
-    app.call_ok(
-        "/api/connections/add",
-        &[
-            ("name", "Northwind"),
-            ("kind", "api_key"),
-            ("region", "custom"),
-            ("base_url", sim.info.base_url.as_str()),
-            ("api_key", org.api_key.as_str()),
-        ],
-    )
-    .await;
-    let jumpcloud = common::jumpcloud_for(&sim, &org.api_key);
+    let api_key = common::connect_northwind(&app, &sim).await;
+    let jumpcloud = common::jumpcloud_for(&sim, &api_key);
     let users = jumpcloud.list_all_users(&mut |_, _| {}).await.unwrap();
     let requester_user = users
         .iter()

@@ -253,3 +253,22 @@ pub fn jumpcloud_for(sim: &jumpcloud::sim::Simulator, api_key: &str) -> jumpclou
         org_id: None,
     })
 }
+
+/// Adds the simulator's standalone organization as an API-key connection named
+/// "Northwind" (its Lanyard slug: `northwind-traders`), as an owner does in Settings;
+/// that organization's key.
+pub async fn connect_northwind(app: &TestApp, sim: &jumpcloud::sim::Simulator) -> String {
+    let org = sim.info.orgs.iter().find(|org| !org.msp).unwrap();
+    app.call_ok(
+        "/api/connections/add",
+        &[
+            ("name", "Northwind"),
+            ("kind", "api_key"),
+            ("region", "custom"),
+            ("base_url", sim.info.base_url.as_str()),
+            ("api_key", org.api_key.as_str()),
+        ],
+    )
+    .await;
+    org.api_key.clone()
+}
