@@ -91,6 +91,23 @@ impl Drop for Instance {
     }
 }
 
+/// The user's status in an instance's users list.
+async fn user_status(app: &TestApp, user: &jumpcloud::users::SystemUser) -> Value {
+    let list = app
+        .call_ok(
+            "/api/users/list",
+            &[("org", ORG), ("filter[q]", user.username.as_str())],
+        )
+        .await;
+    list["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|listed| listed["id"] == user.id.as_str())
+        .map(|listed| listed["status"].clone())
+        .unwrap()
+}
+
 async fn sign_in(app: &TestApp, email: &str, password: &str) {
     assert_eq!(app.login(email, password).await.status(), 302, "{email}");
 }
@@ -142,6 +159,23 @@ async fn two_instances_share_sessions_and_carry_out_each_approval_once() {
         .find(|user| user.state == Some(jumpcloud::users::UserState::Activated))
         .unwrap()
         .clone();
+    // A user suspended through the first instance shows suspended on the second at once,
+    // though the second had the user list cached.
+    assert_eq!(user_status(&admin_b, &requester_user).await, "Active");
+    admin_a
+        .call_ok(
+            "/api/users/suspend",
+            &[("org", ORG), ("id", requester_user.id.as_str())],
+        )
+        .await;
+    assert_eq!(user_status(&admin_b, &requester_user).await, "Suspended");
+    admin_a
+        .call_ok(
+            "/api/users/reactivate",
+            &[("org", ORG), ("id", requester_user.id.as_str())],
+        )
+        .await;
+
     let already: Vec<String> = jumpcloud
         .list_user_member_of(&requester_user.id)
         .await

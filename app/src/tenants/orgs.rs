@@ -16,10 +16,13 @@ pub struct Org {
     pub jumpcloud_org_id: String,
     pub is_default: bool,
     pub auto_requester: bool,
+    /// Bumped by every user change made through Lanyard; cached users of an older
+    /// generation are not served (see `users::cache`).
+    pub directory_generation: i64,
 }
 
 const SELECT: &str = "SELECT id, slug, name, connection_id, jumpcloud_org_id, is_default, \
-                      auto_requester FROM orgs";
+                      auto_requester, directory_generation FROM orgs";
 
 pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Org>, AppError> {
     let sql = format!("{SELECT} WHERE slug = $1");
@@ -212,6 +215,19 @@ pub async fn map(
     by_id(db, id)
         .await?
         .ok_or_else(|| AppError::NotFound("The new organization".into()))
+}
+
+/// Marks every cached user and user list of the organization, in every instance, as
+/// out of date.
+pub async fn bump_directory_generation(db: &Db, org_id: i64) -> Result<(), AppError> {
+    on_db!(db, |pool| sqlx::query(
+        "UPDATE orgs SET directory_generation = directory_generation + 1 WHERE id = $1"
+    )
+    .bind(org_id)
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
+    Ok(())
 }
 
 pub async fn unmap(db: &Db, org_id: i64) -> Result<(), AppError> {

@@ -181,6 +181,7 @@ pub(crate) mod ssr {
         summary: &str,
         result: Result<T, jumpcloud::Error>,
     ) -> Result<T, AppError> {
+        crate::tenants::orgs::bump_directory_generation(&state.db, context.org.id).await?;
         state.users.cache.forget_org(context.org.id);
         let target = format!("user {}", user.id);
         match result {

@@ -1,7 +1,8 @@
 //! A short per-organization memory of JumpCloud user lists and users, so paging back
-//! and forth or reopening a user does not call JumpCloud each time. Any user write in an
-//! organization forgets everything cached for it, so a change shows on the next page
-//! load; a list's "refresh" link bypasses it.
+//! and forth or reopening a user does not call JumpCloud each time. Entries belong to the
+//! organization's directory generation (a database counter every user write bumps), so a
+//! change made through any instance shows on the next page load of every instance; a
+//! list's "refresh" link bypasses the cache.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,12 +11,15 @@ use std::time::{Duration, Instant};
 use jumpcloud::Page;
 use jumpcloud::users::SystemUser;
 
+use crate::tenants::orgs::Org;
+
 /// Long enough to page through a list, short enough that changes made outside Lanyard
 /// show up soon.
 const TIME_TO_LIVE: Duration = Duration::from_secs(30);
 
-/// Entries are keyed by the Lanyard organization id and a description of the request.
-type Key = (i64, String);
+/// Entries are keyed by the Lanyard organization id, its directory generation and a
+/// description of the request.
+type Key = (i64, i64, String);
 
 struct Entries<V> {
     map: Mutex<HashMap<Key, (Instant, V)>>,
@@ -45,7 +49,7 @@ impl<V: Clone> Entries<V> {
 
     fn forget_org(&self, org_id: i64) {
         if let Ok(mut map) = self.map.lock() {
-            map.retain(|(org, _), _| *org != org_id);
+            map.retain(|(org, _, _), _| *org != org_id);
         }
     }
 }
@@ -66,28 +70,32 @@ impl Default for UserCache {
 
 impl UserCache {
     /// A list page, by the org and a description of the JumpCloud query.
-    pub fn page(&self, org_id: i64, query: &str) -> Option<Page<SystemUser>> {
-        self.pages.get(&(org_id, query.to_string()))
+    pub fn page(&self, org: &Org, query: &str) -> Option<Page<SystemUser>> {
+        self.pages.get(&key(org, query))
     }
 
-    pub fn put_page(&self, org_id: i64, query: &str, page: Page<SystemUser>) {
-        self.pages.put((org_id, query.to_string()), page);
+    pub fn put_page(&self, org: &Org, query: &str, page: Page<SystemUser>) {
+        self.pages.put(key(org, query), page);
     }
 
-    pub fn user(&self, org_id: i64, id: &str) -> Option<SystemUser> {
-        self.users.get(&(org_id, id.to_string()))
+    pub fn user(&self, org: &Org, id: &str) -> Option<SystemUser> {
+        self.users.get(&key(org, id))
     }
 
-    pub fn put_user(&self, org_id: i64, user: SystemUser) {
-        self.users.put((org_id, user.id.clone()), user);
+    pub fn put_user(&self, org: &Org, user: SystemUser) {
+        self.users.put(key(org, &user.id), user);
     }
 
-    /// After any user write in the organization: lists include the user too, so they go
-    /// as well as the user's own entry.
+    /// After a user write in this instance: its entries would never be read again (the
+    /// generation moved on), so they go now rather than when they expire.
     pub fn forget_org(&self, org_id: i64) {
         self.pages.forget_org(org_id);
         self.users.forget_org(org_id);
     }
+}
+
+fn key(org: &Org, text: &str) -> Key {
+    (org.id, org.directory_generation, text.to_string())
 }
 
 #[cfg(test)]
@@ -101,13 +109,27 @@ mod tests {
         }
     }
 
+    fn org(id: i64, directory_generation: i64) -> Org {
+        Org {
+            id,
+            slug: format!("org-{id}"),
+            name: format!("Org {id}"),
+            connection_id: 1,
+            jumpcloud_org_id: String::new(),
+            is_default: false,
+            auto_requester: false,
+            directory_generation,
+        }
+    }
+
     #[test]
     fn a_write_forgets_only_its_organization() {
         let cache = UserCache::default();
-        cache.put_user(1, user("a"));
-        cache.put_user(2, user("a"));
+        let (one, two) = (org(1, 0), org(2, 0));
+        cache.put_user(&one, user("a"));
+        cache.put_user(&two, user("a"));
         cache.put_page(
-            1,
+            &one,
             "all",
             Page {
                 items: vec![user("a")],
@@ -115,8 +137,19 @@ mod tests {
             },
         );
         cache.forget_org(1);
-        assert!(cache.user(1, "a").is_none());
-        assert!(cache.page(1, "all").is_none());
-        assert_eq!(cache.user(2, "a").map(|user| user.id), Some("a".into()));
+        assert!(cache.user(&one, "a").is_none());
+        assert!(cache.page(&one, "all").is_none());
+        assert_eq!(cache.user(&two, "a").map(|user| user.id), Some("a".into()));
+    }
+
+    #[test]
+    fn a_newer_generation_is_not_served_older_entries() {
+        let cache = UserCache::default();
+        cache.put_user(&org(1, 4), user("a"));
+        assert!(cache.user(&org(1, 4), "a").is_some());
+        assert!(
+            cache.user(&org(1, 5), "a").is_none(),
+            "another instance changed the directory"
+        );
     }
 }

@@ -87,7 +87,7 @@ mod ssr {
             Some((by, user.id.clone(), user.username.clone()))
         };
         if looks_like_id(&entry) {
-            if let Some(user) = state.users.cache.user(context.org.id, &entry) {
+            if let Some(user) = state.users.cache.user(&context.org, &entry) {
                 return Ok(ExistenceResult {
                     found: found(FoundBy::Cache, &user),
                     entry,
@@ -95,7 +95,7 @@ mod ssr {
             }
             match context.jumpcloud.get_user(&entry).await {
                 Ok(user) => {
-                    state.users.cache.put_user(context.org.id, user.clone());
+                    state.users.cache.put_user(&context.org, user.clone());
                     return Ok(ExistenceResult {
                         found: found(FoundBy::Id, &user),
                         entry,

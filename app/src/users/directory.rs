@@ -12,6 +12,7 @@ use super::{PAGE_SIZE, UserFilter, UserSortKey, UserStatus, UserSummary};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::tenants::access::OrgContext;
+use crate::tenants::orgs::Org;
 
 /// JumpCloud's cap on a page; reading every match takes the fewest calls at the cap.
 const JUMPCLOUD_MAX_LIMIT: u64 = 100;
@@ -132,17 +133,17 @@ fn matches_locally(filter: &UserFilter, user: &SystemUser) -> bool {
 /// One JumpCloud page, from the cache unless `refresh`.
 async fn cached_page(
     cache: &UserCache,
-    org_id: i64,
+    org: &Org,
     client: &OrgClient,
     query: &UserListQuery,
     refresh: bool,
 ) -> Result<Page<SystemUser>, AppError> {
     let key = format!("{query:?}");
-    if !refresh && let Some(page) = cache.page(org_id, &key) {
+    if !refresh && let Some(page) = cache.page(org, &key) {
         return Ok(page);
     }
     let page = client.list_users(query).await?;
-    cache.put_page(org_id, &key, page.clone());
+    cache.put_page(org, &key, page.clone());
     Ok(page)
 }
 
@@ -155,15 +156,16 @@ pub fn matching_pages(
     refresh: bool,
 ) -> impl Stream<Item = Result<Vec<SystemUser>, AppError>> + Send + 'static {
     let client = context.jumpcloud.clone();
-    let org_id = context.org.id;
+    let org = context.org.clone();
     futures::stream::try_unfold(Some(0u64), move |next| {
-        let (state, client, filter) = (state.clone(), client.clone(), filter.clone());
+        let (state, client, filter, org) =
+            (state.clone(), client.clone(), filter.clone(), org.clone());
         async move {
             let Some(skip) = next else {
                 return Ok(None);
             };
             let query = jumpcloud_query(&filter, skip, JUMPCLOUD_MAX_LIMIT);
-            let page = cached_page(&state.users.cache, org_id, &client, &query, refresh).await?;
+            let page = cached_page(&state.users.cache, &org, &client, &query, refresh).await?;
             let fetched = page.items.len() as u64;
             let after = skip + fetched;
             // A known total decides the end; a short page does not (JumpCloud's pages may
@@ -191,7 +193,7 @@ pub async fn list_page(
         let query = jumpcloud_query(filter, filter.skip, PAGE_SIZE);
         let page = cached_page(
             &state.users.cache,
-            context.org.id,
+            &context.org,
             &context.jumpcloud,
             &query,
             refresh,
@@ -219,7 +221,7 @@ pub async fn user(
     id: &str,
     refresh: bool,
 ) -> Result<SystemUser, AppError> {
-    if !refresh && let Some(user) = state.users.cache.user(context.org.id, id) {
+    if !refresh && let Some(user) = state.users.cache.user(&context.org, id) {
         return Ok(user);
     }
     let user = context
@@ -230,7 +232,7 @@ pub async fn user(
             jumpcloud::Error::NotFound(_) => AppError::NotFound("That user".into()),
             other => other.into(),
         })?;
-    state.users.cache.put_user(context.org.id, user.clone());
+    state.users.cache.put_user(&context.org, user.clone());
     Ok(user)
 }
 
