@@ -198,23 +198,7 @@ async fn two_instances_share_sessions_and_carry_out_each_approval_once() {
         (requester_user.email.as_str(), "requester"),
         ("approver@example.com", "approver"),
     ] {
-        admin_a
-            .call_ok(
-                "/api/people/create",
-                &[
-                    ("email", email),
-                    ("display_name", email),
-                    ("password", PASSWORD),
-                    ("installation_role", "none"),
-                ],
-            )
-            .await;
-        admin_a
-            .call_ok(
-                "/api/people/membership",
-                &[("email", email), ("org", ORG), ("role", role)],
-            )
-            .await;
+        common::add_person(&admin_a, email, PASSWORD, ORG, role).await;
     }
     let requester_client = browser_like_client();
     let requester = second.browser(&requester_client);

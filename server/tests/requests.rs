@@ -34,21 +34,7 @@ struct World {
 }
 
 async fn person(app: &TestApp, email: &str, role: &str) -> TestApp {
-    app.call_ok(
-        "/api/people/create",
-        &[
-            ("email", email),
-            ("display_name", email),
-            ("password", PASSWORD),
-            ("installation_role", "none"),
-        ],
-    )
-    .await;
-    app.call_ok(
-        "/api/people/membership",
-        &[("email", email), ("org", ORG), ("role", role)],
-    )
-    .await;
+    common::add_person(app, email, PASSWORD, ORG, role).await;
     let browser = app.another_browser();
     assert_eq!(browser.login(email, PASSWORD).await.status(), 302);
     browser

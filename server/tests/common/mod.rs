@@ -272,3 +272,25 @@ pub async fn connect_northwind(app: &TestApp, sim: &jumpcloud::sim::Simulator) -
     .await;
     org.api_key.clone()
 }
+
+/// Creates an account with `password` (no installation role) and makes it `role` in the
+/// organization `org`, as an owner does in Settings → People.
+pub async fn add_person(owner: &TestApp, email: &str, password: &str, org: &str, role: &str) {
+    owner
+        .call_ok(
+            "/api/people/create",
+            &[
+                ("email", email),
+                ("display_name", email),
+                ("password", password),
+                ("installation_role", "none"),
+            ],
+        )
+        .await;
+    owner
+        .call_ok(
+            "/api/people/membership",
+            &[("email", email), ("org", org), ("role", role)],
+        )
+        .await;
+}
