@@ -169,3 +169,55 @@ mod tests {
         assert!(typed_confirmation(None, "jane.doe").is_err());
     }
 }
+
+/// One audit entry as a page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditLine {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub summary: String,
+    pub result: String,
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::audit::Entry> for AuditLine {
+    fn from(entry: crate::audit::Entry) -> Self {
+        AuditLine {
+            at: entry.at,
+            actor: entry.actor,
+            action: entry.action,
+            summary: entry.summary,
+            result: entry.result,
+        }
+    }
+}
+
+#[component]
+pub fn RecentChanges(audit: Vec<AuditLine>) -> impl IntoView {
+    view! {
+        <section class="panel">
+            <h2>"Recent changes in Lanyard"</h2>
+            {if audit.is_empty() {
+                view! { <p class="empty">"No change recorded yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul aria-label="Recent changes">
+                        {audit
+                            .into_iter()
+                            .map(|line| {
+                                view! {
+                                    <li>
+                                        {crate::when::date(line.at)} " " {line.actor} " — "
+                                        {line.summary} " (" {line.result} ")"
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}

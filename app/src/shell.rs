@@ -16,7 +16,7 @@ use crate::directory::system_groups::{SystemGroupPage, SystemGroupsPage};
 use crate::groups::{GroupPage, GroupsPage};
 use crate::home::{HomePage, OrgHomePage};
 use crate::layout::SignedInLayout;
-use crate::requests::RequestsRoute;
+use crate::requests::{ManageRequestsRoute, RequestHistoryRoute, RequestsRoute};
 use crate::sections::SectionPage;
 use crate::settings::{ConnectionPage, ConnectionsPage, PeoplePage, SettingsPage, SsoSettingsPage};
 use crate::users::{BulkPage, CheckUsersPage, CreateUserPage, ImportPage, UserPage, UsersPage};
@@ -67,6 +67,8 @@ fn Root() -> impl IntoView {
                 <Route path=path!("") view=HomePage ssr=SsrMode::Async />
                 <Route path=path!("o/:org") view=OrgHomePage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/requests") view=RequestsRoute ssr=SsrMode::Async />
+                <Route path=path!("o/:org/requests/manage") view=ManageRequestsRoute ssr=SsrMode::Async />
+                <Route path=path!("o/:org/requests/:id") view=RequestHistoryRoute ssr=SsrMode::Async />
                 <Route path=path!("o/:org/users") view=UsersPage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/users/new") view=CreateUserPage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/users/bulk") view=BulkPage ssr=SsrMode::Async />

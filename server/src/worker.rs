@@ -3,12 +3,15 @@
 
 use std::time::Duration;
 
-use app::requests::worker::run_once;
+use app::requests::worker::{run_once, sweep};
 use app::state::AppState;
 
 pub async fn run(state: AppState, interval: Duration) {
     let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
     loop {
+        if let Err(error) = sweep(&state).await {
+            tracing::error!(%error, "request sweep failed");
+        }
         loop {
             match run_once(&state, &owner).await {
                 Ok(true) => continue,

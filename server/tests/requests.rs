@@ -7,7 +7,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, spawn_app_with};
+use common::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, json, spawn_app_with};
 use jumpcloud::OrgClient;
 use jumpcloud::graph::GraphOp;
 use jumpcloud::sim::{Failure, SimConfig, Simulator};
@@ -188,6 +188,59 @@ impl World {
     }
 }
 
+impl World {
+    /// An admin renews (`minutes`) or revokes the grants; the page's notice.
+    async fn change_grants(&self, ids: &[&str], action: &str, minutes: Option<&str>) -> String {
+        let keys: Vec<String> = (0..ids.len())
+            .map(|i| format!("request_ids[{i}]"))
+            .collect();
+        let mut form: Vec<(&str, &str)> = vec![("org", ORG), ("action", action)];
+        form.extend(keys.iter().map(String::as_str).zip(ids.iter().copied()));
+        if let Some(minutes) = minutes {
+            form.push(("minutes", minutes));
+        }
+        let response = self.app.call("/api/requests/grants", &form).await;
+        let said = notice(&response);
+        assert!(response.status().is_success(), "{said}");
+        said
+    }
+
+    /// A request's row as the admin's list shows it.
+    async fn view(&self, id: &str) -> serde_json::Value {
+        let list = self
+            .app
+            .call_ok("/api/requests/list", &[("org", ORG)])
+            .await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|request| request["id"].as_i64().map(|n| n.to_string()).as_deref() == Some(id))
+            .unwrap()
+            .clone()
+    }
+
+    /// A catalog item of an action kind; its id.
+    async fn action_item(&self, kind: &str) -> String {
+        self.app
+            .call_ok(
+                "/api/requests/catalog/create",
+                &[("org", ORG), ("name", kind), ("kind", kind)],
+            )
+            .await
+            .to_string()
+    }
+}
+
+/// The `?notice=` of the page a form post is sent back to, decoded.
+fn notice(response: &reqwest::Response) -> String {
+    let location = response.headers()["location"].to_str().unwrap();
+    let encoded = location.split("notice=").nth(1).unwrap_or_default();
+    percent_encoding::percent_decode_str(encoded)
+        .decode_utf8()
+        .unwrap()
+        .into_owned()
+}
+
 fn decide<'a>(id: &'a str, verdict: &'a str) -> [(&'a str, &'a str); 4] {
     [
         ("org", ORG),
@@ -320,14 +373,27 @@ async fn a_jumpcloud_outage_is_retried_and_a_permanent_error_fails_until_retried
     w.wait_for(&id, "active").await;
     assert!(w.is_member().await);
 
+    // A second request for access already held is refused.
+    let again = w
+        .requester
+        .call(
+            "/api/requests/submit",
+            &[
+                ("org", ORG),
+                ("item_id", &w.item_id),
+                ("duration_minutes", "60"),
+                ("justification", "again"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), 409);
+    // An admin ends it early: gone from JumpCloud.
+    w.change_grants(&[&id], "revoke", None).await;
+    w.wait_for(&id, "revoked").await;
+    assert!(!w.is_member().await);
+
     // A refusal JumpCloud will repeat: failed, with its message, until an admin retries.
-    let other = {
-        w.jumpcloud
-            .set_user_group_member(&w.group_id, GraphOp::Remove, &w.requester_user.id)
-            .await
-            .unwrap();
-        w.submit("480").await
-    };
+    let other = w.submit("480").await;
     w.sim.fail_next(1, Failure::status(400));
     w.approver
         .call_ok("/api/requests/decide", &decide(&other, "approve"))
@@ -399,4 +465,361 @@ async fn a_worker_that_dies_after_the_jumpcloud_call_never_makes_the_change_twic
         .filter(|exchange| exchange.method == "POST" && exchange.path.ends_with("/members"))
         .count();
     assert_eq!(writes, 0, "the membership was not added a second time");
+}
+
+#[tokio::test]
+async fn extensions_move_the_end_reminders_come_once_and_admins_renew_or_revoke() {
+    let w = world(50).await;
+    let id = w.submit("60").await;
+    w.approver
+        .call_ok("/api/requests/decide", &decide(&id, "approve"))
+        .await;
+    w.wait_for(&id, "active").await;
+    let first_end = w.view(&id).await["ends_at"].as_i64().unwrap();
+
+    // The requester asks for 8 more hours; a second ask while it waits is refused.
+    let extend = |minutes: &'static str| {
+        let id = id.clone();
+        let requester = &w.requester;
+        async move {
+            requester
+                .call(
+                    "/api/requests/extend",
+                    &[
+                        ("org", ORG),
+                        ("request_id", id.as_str()),
+                        ("duration_minutes", minutes),
+                        ("justification", "the incident is not over"),
+                    ],
+                )
+                .await
+        }
+    };
+    let extension = json(extend("480").await).await.to_string();
+    assert_eq!(extend("480").await.status(), 409);
+    w.approver
+        .call_ok("/api/requests/decide", &decide(&extension, "approve"))
+        .await;
+    assert_eq!(w.status(&extension).await, "done");
+    let extended_end = w.view(&id).await["ends_at"].as_i64().unwrap();
+    assert_eq!(extended_end, first_end + 480 * 60);
+    // The history page tells the story.
+    let history = w
+        .requester
+        .page_text(&format!("/o/{ORG}/requests/{id}"))
+        .await;
+    assert!(history.contains("Extensions"), "{history}");
+    assert!(history.contains(&format!("extends #{id}")), "{history}");
+
+    // Close to the end, the requester is reminded once, however many sweeps run.
+    w.advance_clock(extended_end - first_end + 3600 - 600).await;
+    let db = w.app.db().await;
+    let reminders = || async {
+        let count: i64 = match &db {
+            app::db::Db::Sqlite(pool) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE kind = 'grant.ending'")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap()
+            }
+            app::db::Db::Postgres(pool) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE kind = 'grant.ending'")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap()
+            }
+        };
+        count
+    };
+    for _ in 0..100 {
+        if reminders().await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    w.advance_clock(1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(reminders().await, 1);
+    let page = w.requester.page_text(&format!("/o/{ORG}/requests")).await;
+    assert!(page.contains("ends soon"), "{page}");
+
+    // An admin renews it by a day, then revokes it early.
+    let renewed = w.change_grants(&[&id], "renew", Some("1440")).await;
+    assert!(renewed.starts_with("Renewed 1 grant"), "{renewed}");
+    assert!(w.view(&id).await["ends_at"].as_i64().unwrap() > extended_end);
+    let revoked = w.change_grants(&[&id], "revoke", None).await;
+    assert!(revoked.starts_with("Revoking 1 grant"), "{revoked}");
+    w.wait_for(&id, "revoked").await;
+    assert!(!w.is_member().await);
+    // Nothing to renew any more: said, not done.
+    let late = w.change_grants(&[&id], "renew", Some("60")).await;
+    assert!(late.contains("Not active"), "{late}");
+}
+
+#[tokio::test]
+async fn bulk_decisions_decide_each_ticked_request_and_say_which_were_not() {
+    let w = world(50).await;
+    let second_group = w
+        .jumpcloud
+        .list_all_user_groups(&mut |_, _| {})
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|group| group.id != w.group_id)
+        .unwrap();
+    w.jumpcloud
+        .set_user_group_member(&second_group.id, GraphOp::Remove, &w.requester_user.id)
+        .await
+        .ok();
+    let second_item = w
+        .app
+        .call_ok(
+            "/api/requests/catalog/create",
+            &[
+                ("org", ORG),
+                ("name", "Second group"),
+                ("jumpcloud_group_id", second_group.id.as_str()),
+                ("durations", "60"),
+            ],
+        )
+        .await
+        .to_string();
+    let first = w.submit("60").await;
+    let second = w
+        .requester
+        .call_ok(
+            "/api/requests/submit",
+            &[
+                ("org", ORG),
+                ("item_id", &second_item),
+                ("duration_minutes", "60"),
+                ("justification", "both"),
+            ],
+        )
+        .await
+        .to_string();
+    // One of them was decided a moment earlier by someone else.
+    w.app
+        .call_ok("/api/requests/decide", &decide(&second, "deny"))
+        .await;
+    let response = w
+        .approver
+        .call(
+            "/api/requests/decide-many",
+            &[
+                ("org", ORG),
+                ("request_ids[0]", first.as_str()),
+                ("request_ids[1]", second.as_str()),
+                ("verdict", "approve"),
+                ("comment", "quarterly access"),
+            ],
+        )
+        .await;
+    assert!(response.status().is_success());
+    let said = notice(&response);
+    assert!(said.starts_with("1 request(s) approved."), "{said}");
+    assert!(
+        said.contains(&format!("#{second}")) && said.contains("already decided by"),
+        "{said}"
+    );
+    w.wait_for(&first, "active").await;
+    assert_eq!(w.status(&second).await, "denied");
+    // A row's own button decides that row only.
+    let third = w
+        .requester
+        .call_ok(
+            "/api/requests/submit",
+            &[
+                ("org", ORG),
+                ("item_id", &second_item),
+                ("duration_minutes", "60"),
+                ("justification", "asking again"),
+            ],
+        )
+        .await
+        .to_string();
+    assert_eq!(w.status(&third).await, "pending");
+    let one = w
+        .approver
+        .call(
+            "/api/requests/decide-many",
+            &[("org", ORG), ("verdict", &format!("deny:{third}"))],
+        )
+        .await;
+    assert!(one.status().is_success());
+    assert_eq!(w.status(&third).await, "denied");
+}
+
+#[tokio::test]
+async fn a_joiner_is_created_once_and_a_leaver_loses_groups_grants_and_device_access() {
+    let w = world(50).await;
+    w.sim.record_exchanges();
+
+    // Joiner: asked by a requester, approved by the manager's stand-in, created staged once.
+    let joiner_item = w.action_item("joiner").await;
+    let ask_joiner = [
+        ("org", ORG),
+        ("item_id", joiner_item.as_str()),
+        ("justification", "starts Monday"),
+        ("email", "new.hire@example.com"),
+        ("firstname", "New"),
+        ("lastname", "Hire"),
+        ("department", "Engineering"),
+    ];
+    let joiner = w
+        .requester
+        .call_ok("/api/requests/submit-action", &ask_joiner)
+        .await
+        .to_string();
+    assert_eq!(
+        w.requester
+            .call("/api/requests/submit-action", &ask_joiner)
+            .await
+            .status(),
+        409,
+        "the same joiner twice"
+    );
+    // Nobody approves their own request, even for someone else.
+    let own = w
+        .requester
+        .call("/api/requests/decide", &decide(&joiner, "approve"))
+        .await;
+    assert!(own.status().is_client_error());
+    w.approver
+        .call_ok("/api/requests/decide", &decide(&joiner, "approve"))
+        .await;
+    w.wait_for(&joiner, "done").await;
+    let created = w
+        .jumpcloud
+        .find_users_by_email("new.hire@example.com")
+        .await
+        .unwrap();
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].state, Some(jumpcloud::users::UserState::Staged));
+    assert_eq!(created[0].department.as_deref(), Some("Engineering"));
+    let creations = w
+        .sim
+        .exchanges()
+        .iter()
+        .filter(|exchange| exchange.method == "POST" && exchange.path == "/api/systemusers")
+        .count();
+    assert_eq!(creations, 1);
+
+    // The requester holds a grant and is bound to a Windows or Linux device.
+    let grant = w.submit("60").await;
+    w.approver
+        .call_ok("/api/requests/decide", &decide(&grant, "approve"))
+        .await;
+    w.wait_for(&grant, "active").await;
+    let systems = w.jumpcloud.list_all_systems(&mut |_, _| {}).await.unwrap();
+    let device = systems
+        .iter()
+        .find(|system| matches!(system.os_family.as_deref(), Some("windows" | "linux")))
+        .unwrap();
+    w.jumpcloud
+        .set_system_association(
+            &device.id,
+            GraphOp::Add,
+            jumpcloud::graph::GraphType::User,
+            &w.requester_user.id,
+        )
+        .await
+        .ok();
+    let pending = w.submit_other_item().await;
+
+    // Leaver, asked by the approver about the requester, approved by the admin.
+    let leaver_item = w.action_item("leaver").await;
+    let leaver = w
+        .approver
+        .call_ok(
+            "/api/requests/submit-action",
+            &[
+                ("org", ORG),
+                ("item_id", leaver_item.as_str()),
+                ("justification", "last day"),
+                ("target", w.requester_user.email.as_str()),
+                ("lock_devices", "on"),
+            ],
+        )
+        .await
+        .to_string();
+    w.sim.clear_exchanges();
+    w.app
+        .call_ok("/api/requests/decide", &decide(&leaver, "approve"))
+        .await;
+    w.wait_for(&leaver, "done").await;
+    let user = w.jumpcloud.get_user(&w.requester_user.id).await.unwrap();
+    assert_eq!(user.state, Some(jumpcloud::users::UserState::Suspended));
+    let direct: Vec<_> = w
+        .jumpcloud
+        .list_user_member_of(&w.requester_user.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|group| group.paths.iter().any(|path| path.len() == 1))
+        .collect();
+    assert!(direct.is_empty(), "still in {direct:?}");
+    w.wait_for(&grant, "revoked").await;
+    assert_eq!(w.status(&pending).await, "cancelled");
+    let locks = w
+        .sim
+        .exchanges()
+        .iter()
+        .filter(|exchange| {
+            exchange.path == format!("/api/systems/{}/command/builtin/lock", device.id)
+        })
+        .count();
+    assert_eq!(locks, 1, "the device was locked once");
+    let outcome = w.view(&leaver).await["outcome"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        outcome.contains("suspended") && outcome.contains("locked 1"),
+        "{outcome}"
+    );
+}
+
+impl World {
+    /// A pending request of the requester for another item (a second group).
+    async fn submit_other_item(&self) -> String {
+        let other_group = self
+            .jumpcloud
+            .list_all_user_groups(&mut |_, _| {})
+            .await
+            .unwrap()
+            .into_iter()
+            .rev()
+            .find(|group| group.id != self.group_id)
+            .unwrap();
+        self.jumpcloud
+            .set_user_group_member(&other_group.id, GraphOp::Remove, &self.requester_user.id)
+            .await
+            .ok();
+        let item = self
+            .app
+            .call_ok(
+                "/api/requests/catalog/create",
+                &[
+                    ("org", ORG),
+                    ("name", "Other group"),
+                    ("jumpcloud_group_id", other_group.id.as_str()),
+                    ("durations", "60"),
+                ],
+            )
+            .await
+            .to_string();
+        self.requester
+            .call_ok(
+                "/api/requests/submit",
+                &[
+                    ("org", ORG),
+                    ("item_id", &item),
+                    ("duration_minutes", "60"),
+                    ("justification", "pending when they leave"),
+                ],
+            )
+            .await
+            .to_string()
+    }
 }

@@ -90,3 +90,37 @@ pub async fn requeue_failed(db: &Db, request_id: i64, now: i64) -> Result<bool, 
     .map(|done| done.rows_affected()))?;
     Ok(updated > 0)
 }
+
+/// Gives up a failed job (an admin's "cancel").
+pub async fn cancel_failed(db: &Db, request_id: i64) -> Result<(), AppError> {
+    on_db!(db, |pool| sqlx::query(
+        "UPDATE jobs SET status = 'cancelled' WHERE request_id = $1 \
+         AND status = 'failed'"
+    )
+    .bind(request_id)
+    .execute(pool)
+    .await
+    .map(drop))?;
+    Ok(())
+}
+
+/// A request's jobs, oldest first, for its history.
+pub async fn for_request(db: &Db, request_id: i64) -> Result<Vec<JobLine>, AppError> {
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, JobLine>(
+        "SELECT kind, status, attempts, last_error, created_at, updated_at FROM jobs \
+         WHERE request_id = $1 ORDER BY id"
+    )
+    .bind(request_id)
+    .fetch_all(pool)
+    .await)?)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct JobLine {
+    pub kind: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}

@@ -1,37 +1,55 @@
-//! `/o/{org}/requests`: ask for access, follow your requests, decide others' (approvers),
-//! and keep the catalog (admins). One page, sections by role; plain forms throughout.
+//! `/o/{org}/requests`: ask for access or an action, follow your requests and your
+//! time-bound access (extend it), and decide others' requests. Admins keep the catalog
+//! and the grants on `/o/{org}/requests/manage`. Plain forms throughout.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::components::{ErrorPanel, FormError};
+use crate::components::{Badge, ErrorPanel, FormError};
+use crate::directory::{Notice, query_param};
 use crate::error::AppError;
 use crate::home::org_param;
+use crate::requests::items::Target;
 use crate::requests::{
-    CancelRequest, CatalogItemView, CreateCatalogItem, DecideRequest, RequestView, RetryRequest,
-    SubmitRequest,
+    CancelRequest, CatalogItemView, DecideRequests, ExtendRequest, RequestView, SubmitAction,
+    SubmitRequest, request_path,
 };
+use crate::when;
 
 /// Everything the requests page shows, for the caller's role.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestsPage {
     pub catalog: Vec<CatalogItemView>,
     pub mine: Vec<RequestView>,
-    /// Pending requests of others, for those who decide.
-    pub to_decide: Option<Vec<RequestView>>,
-    /// For admins: the JumpCloud groups a catalog item can offer, and failed requests.
-    pub admin: Option<AdminView>,
+    /// The caller's active time-bound grants.
+    pub my_access: Vec<RequestView>,
+    /// Pending requests of others the caller may decide, when there can be any.
+    pub to_decide: Option<Vec<InboxEntry>>,
+    pub manages: bool,
+    /// The caller's newest notifications here (subject, link, time).
+    pub notifications: Vec<(String, String, i64)>,
+    pub now: i64,
 }
 
+/// A pending request with what an approver weighs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminView {
-    pub groups: Vec<(String, String)>,
-    pub failed: Vec<RequestView>,
+pub struct InboxEntry {
+    pub request: RequestView,
+    /// "Approval: 0 of 1".
+    pub progress: String,
+    /// The target's current JumpCloud groups (group requests), by name.
+    pub current_groups: Vec<String>,
 }
 
 #[server(endpoint = "requests/page")]
-pub async fn load_requests_page(org: String) -> Result<RequestsPage, AppError> {
-    crate::error::with_http_status(ssr::page(&org).await)
+pub async fn load_requests_page(
+    org: String,
+    item: Option<String>,
+    q: Option<String>,
+) -> Result<RequestsPage, AppError> {
+    crate::error::with_http_status(
+        ssr::page(&org, item.as_deref().unwrap_or_default(), q.as_deref()).await,
+    )
 }
 
 #[cfg(feature = "ssr")]
@@ -39,40 +57,34 @@ mod ssr {
     use std::collections::hash_map::Entry;
     use std::collections::{HashMap, HashSet};
 
-    use super::{AdminView, RequestsPage};
+    use futures::{StreamExt, TryStreamExt, stream};
+
+    use super::{InboxEntry, RequestsPage};
     use crate::error::AppError;
     use crate::requests::RequestView;
-    use crate::requests::store;
+    use crate::requests::policy::Policy;
+    use crate::requests::store::{self, RequestRow};
     use crate::state::{AppState, app_state};
     use crate::tenants::Capability;
     use crate::tenants::access::{OrgContext, authorize};
 
-    /// The pending requests whose target reports, in JumpCloud, to the signed-in account,
-    /// at a step where the policy lets the target's manager decide. One JumpCloud lookup
-    /// for the caller and one per distinct target, however many requests are pending.
+    /// At most this many pending requests show their target's groups (one JumpCloud
+    /// call per distinct target).
+    const GROUPS_SHOWN_FOR: usize = 50;
+
+    /// The pending requests whose subject reports, in JumpCloud, to the signed-in
+    /// account, at a step where the policy lets the manager decide. One JumpCloud lookup
+    /// for the caller and one per distinct subject, however many requests are pending.
     async fn managed_by_caller(
-        state: &AppState,
         context: &OrgContext,
-        pending: Vec<RequestView>,
-    ) -> Result<Vec<RequestView>, AppError> {
-        let org_id = context.org.id;
-        let mut policies = HashMap::new();
-        let mut asking_manager = Vec::new();
-        for request in pending {
-            let stored = store::request(&state.db, org_id, request.id).await?;
-            let policy = match policies.entry(stored.item_id) {
-                Entry::Occupied(known) => known.into_mut(),
-                Entry::Vacant(slot) => slot.insert(
-                    store::item(&state.db, org_id, stored.item_id)
-                        .await?
-                        .policy()?,
-                ),
-            };
-            let step = usize::try_from(stored.step).unwrap_or(usize::MAX);
-            if policy.names_manager(step) {
-                asking_manager.push((request, stored.target_user_id));
-            }
-        }
+        pending: Vec<(RequestView, RequestRow, Policy)>,
+    ) -> Result<Vec<(RequestView, RequestRow, Policy)>, AppError> {
+        let asking_manager: Vec<_> = pending
+            .into_iter()
+            .filter(|(_, row, policy)| {
+                policy.names_manager(usize::try_from(row.step).unwrap_or(usize::MAX))
+            })
+            .collect();
         if asking_manager.is_empty() {
             return Ok(Vec::new());
         }
@@ -90,8 +102,11 @@ mod ssr {
         }
         let mut managers: HashMap<String, Option<String>> = HashMap::new();
         let mut managed = Vec::new();
-        for (request, target) in asking_manager {
-            let manager = match managers.entry(target) {
+        for entry in asking_manager {
+            let Some(subject) = entry.1.manager_of() else {
+                continue;
+            };
+            let manager = match managers.entry(subject) {
                 Entry::Occupied(known) => known.into_mut(),
                 Entry::Vacant(slot) => {
                     let user = context.jumpcloud.get_user(slot.key()).await?;
@@ -99,13 +114,106 @@ mod ssr {
                 }
             };
             if manager.as_ref().is_some_and(|id| caller.contains(id)) {
-                managed.push(request);
+                managed.push(entry);
             }
         }
         Ok(managed)
     }
 
-    pub async fn page(org: &str) -> Result<RequestsPage, AppError> {
+    /// Each pending request with its stored row and its item's policy (one item read
+    /// per item).
+    async fn with_policies(
+        state: &AppState,
+        org_id: i64,
+        pending: Vec<RequestView>,
+    ) -> Result<Vec<(RequestView, RequestRow, Policy)>, AppError> {
+        let mut policies: HashMap<i64, Policy> = HashMap::new();
+        let mut entries = Vec::with_capacity(pending.len());
+        for view in pending {
+            let row = store::request(&state.db, org_id, view.id).await?;
+            let policy = match policies.entry(row.item_id) {
+                Entry::Occupied(known) => known.get().clone(),
+                Entry::Vacant(slot) => slot
+                    .insert(
+                        store::item(&state.db, org_id, row.item_id)
+                            .await?
+                            .policy()?,
+                    )
+                    .clone(),
+            };
+            entries.push((view, row, policy));
+        }
+        Ok(entries)
+    }
+
+    /// "Approval: 1 of 2" for each entry, and the current groups of group requests'
+    /// targets.
+    async fn inbox(
+        state: &AppState,
+        context: &OrgContext,
+        entries: Vec<(RequestView, RequestRow, Policy)>,
+    ) -> Result<Vec<InboxEntry>, AppError> {
+        let targets: HashSet<String> = entries
+            .iter()
+            .filter(|(view, row, _)| !view.kind.is_action() && !row.target_user_id.is_empty())
+            .take(GROUPS_SHOWN_FOR)
+            .map(|(_, row, _)| row.target_user_id.clone())
+            .collect();
+        let mut groups_of: HashMap<String, Vec<String>> = HashMap::new();
+        if !targets.is_empty() {
+            let names: HashMap<String, String> = context
+                .jumpcloud
+                .list_all_user_groups(&mut |_, _| {})
+                .await?
+                .into_iter()
+                .map(|group| (group.id, group.name))
+                .collect();
+            let jumpcloud = &context.jumpcloud;
+            groups_of = stream::iter(targets)
+                .map(|target| async move {
+                    let groups = jumpcloud.list_user_member_of(&target).await?;
+                    Ok::<_, jumpcloud::Error>((target, groups))
+                })
+                .buffer_unordered(4)
+                .map_ok(|(target, groups)| {
+                    let mut named: Vec<String> = groups
+                        .into_iter()
+                        .filter_map(|group| names.get(&group.id).cloned())
+                        .collect();
+                    named.sort();
+                    (target, named)
+                })
+                .try_collect()
+                .await?;
+        }
+        let mut inbox = Vec::with_capacity(entries.len());
+        for (request, row, policy) in entries {
+            let step = usize::try_from(row.step).unwrap_or(usize::MAX);
+            let approvals = store::approvals_at_step(&state.db, row.id, row.step).await?;
+            let step_name = policy
+                .steps
+                .get(step)
+                .map(|step| step.name.clone())
+                .unwrap_or_default();
+            let progress = format!(
+                "{step_name}: {approvals} of {} (step {} of {})",
+                policy.required(step),
+                step + 1,
+                policy.steps.len()
+            );
+            inbox.push(InboxEntry {
+                current_groups: groups_of
+                    .get(&row.target_user_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                request,
+                progress,
+            });
+        }
+        Ok(inbox)
+    }
+
+    pub async fn page(org: &str, item: &str, text: Option<&str>) -> Result<RequestsPage, AppError> {
         let state = app_state()?;
         let context = authorize(&state, org, Capability::RequestAccess).await?;
         let org_id = context.org.id;
@@ -114,37 +222,49 @@ mod ssr {
             .iter()
             .map(store::CatalogItem::view)
             .collect();
-        let mine = store::list(&state.db, org_id, Some(context.account.id), None).await?;
-        let pending: Vec<_> = store::list(&state.db, org_id, None, Some("pending"))
+        let mine_filter = store::Filter {
+            requester: Some(context.account.id),
+            ..store::Filter::default()
+        };
+        let mine = store::list(&state.db, org_id, &mine_filter).await?;
+        let my_access = mine
+            .iter()
+            .filter(|request| request.status == "active")
+            .cloned()
+            .collect();
+        let pending_filter = store::Filter {
+            status: Some("pending"),
+            item_id: item.parse().ok(),
+            text,
+            ..store::Filter::default()
+        };
+        let pending: Vec<_> = store::list(&state.db, org_id, &pending_filter)
             .await?
             .into_iter()
             .filter(|request| request.requester != context.account.email)
             .collect();
+        let pending = with_policies(&state, org_id, pending).await?;
         let to_decide = if context.role.allows(Capability::DecideRequests) {
-            Some(pending)
+            Some(inbox(&state, &context, pending).await?)
         } else {
-            // Anyone may be a target's manager in JumpCloud: show them what they manage.
-            let managed = managed_by_caller(&state, &context, pending).await?;
-            (!managed.is_empty()).then_some(managed)
+            // Anyone may be a subject's manager in JumpCloud: show them what they manage.
+            let managed = managed_by_caller(&context, pending).await?;
+            if managed.is_empty() {
+                None
+            } else {
+                Some(inbox(&state, &context, managed).await?)
+            }
         };
-        let admin = if context.role.allows(Capability::ManageOrg) {
-            let groups = context
-                .jumpcloud
-                .list_all_user_groups(&mut |_, _| {})
-                .await?
-                .into_iter()
-                .map(|group| (group.id, group.name))
-                .collect();
-            let failed = store::list(&state.db, org_id, None, Some("failed")).await?;
-            Some(AdminView { groups, failed })
-        } else {
-            None
-        };
+        let notifications =
+            crate::notifications::recent(&state.db, org_id, context.account.id, 5).await?;
         Ok(RequestsPage {
             catalog,
             mine,
+            my_access,
             to_decide,
-            admin,
+            manages: context.role.allows(Capability::ManageOrg),
+            notifications,
+            now: state.clock.now(),
         })
     }
 }
@@ -167,36 +287,74 @@ fn plural(n: i64, unit: &str) -> String {
     }
 }
 
+/// "2 hours 5 minutes left", rounded down to the minute.
+pub fn time_left(ends_at: i64, now: i64) -> String {
+    let minutes = (ends_at - now).max(0) / 60;
+    match (minutes / 60, minutes % 60) {
+        (0, 0) => "less than a minute left".into(),
+        (0, m) => format!("{} left", plural(m, "minute")),
+        (h, 0) => format!("{} left", plural(h, "hour")),
+        (h, m) => format!("{} {} left", plural(h, "hour"), plural(m, "minute")),
+    }
+}
+
+/// What a request is for, as a table cell: "1 hour", or the action's target.
+fn what_for(request: &RequestView) -> String {
+    if request.kind.is_action() {
+        request.target.clone()
+    } else {
+        let duration = duration_label(request.duration_minutes.unwrap_or(0));
+        match request.extends {
+            Some(grant) => format!("{duration} more (extends #{grant})"),
+            None => duration,
+        }
+    }
+}
+
+fn status_tone(status: &str) -> &'static str {
+    match status {
+        "active" | "done" => "ok",
+        "denied" | "failed" => "danger",
+        "pending" | "approved" | "revoking" => "warn",
+        _ => "muted",
+    }
+}
+
 #[component]
 pub fn RequestsRoute() -> impl IntoView {
     let org = org_param();
+    let item = query_param("item");
+    let q = query_param("q");
     let submit = ServerAction::<SubmitRequest>::new();
+    let submit_action = ServerAction::<SubmitAction>::new();
     let cancel = ServerAction::<CancelRequest>::new();
-    let decide = ServerAction::<DecideRequest>::new();
-    let create = ServerAction::<CreateCatalogItem>::new();
-    let retry = ServerAction::<RetryRequest>::new();
+    let decide = ServerAction::<DecideRequests>::new();
+    let extend = ServerAction::<ExtendRequest>::new();
     let data = Resource::new(
         move || {
             (
                 org.get(),
+                item.get(),
+                q.get(),
                 submit.version().get(),
+                submit_action.version().get(),
                 cancel.version().get(),
                 decide.version().get(),
-                create.version().get(),
-                retry.version().get(),
+                extend.version().get(),
             )
         },
-        |(org, ..)| load_requests_page(org),
+        |(org, item, q, ..)| load_requests_page(org, Some(item), Some(q)),
     );
     let actions = PageActions {
         submit,
+        submit_action,
         cancel,
         decide,
-        create,
-        retry,
+        extend,
     };
     view! {
         <h1>"Requests"</h1>
+        <Notice />
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -211,41 +369,65 @@ pub fn RequestsRoute() -> impl IntoView {
 #[derive(Clone, Copy)]
 struct PageActions {
     submit: ServerAction<SubmitRequest>,
+    submit_action: ServerAction<SubmitAction>,
     cancel: ServerAction<CancelRequest>,
-    decide: ServerAction<DecideRequest>,
-    create: ServerAction<CreateCatalogItem>,
-    retry: ServerAction<RetryRequest>,
+    decide: ServerAction<DecideRequests>,
+    extend: ServerAction<ExtendRequest>,
 }
 
 #[component]
 fn RequestsView(page: RequestsPage, org: String, actions: PageActions) -> impl IntoView {
     let has_catalog = !page.catalog.is_empty();
     let catalog_org = org.clone();
+    let catalog = page.catalog.clone();
     view! {
+        {page.manages.then(|| view! {
+            <p class="actions"><a href=format!("/o/{org}/requests/manage")>"Manage the catalog and grants"</a></p>
+        })}
+        {(!page.notifications.is_empty()).then(|| view! {
+            <section class="panel" aria-label="Notifications">
+                <h2>"For you"</h2>
+                <ul>
+                    {page.notifications.iter().map(|(subject, link, at)| view! {
+                        <li><a href=link.clone()>{subject.clone()}</a> " " <span class="muted">{when::minute(*at)}</span></li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
         <section class="panel">
             <h2>"Request access"</h2>
             <FormError result=actions.submit.value() />
+            <FormError result=actions.submit_action.value() />
             <Show
                 when=move || has_catalog
                 fallback=|| view! { <p class="empty">"Nothing can be requested in this organization yet."</p> }
             >
                 <ul class="catalog">
-                    {page
-                        .catalog
+                    {catalog
                         .clone()
                         .into_iter()
-                        .map(|item| view! { <CatalogEntry item org=catalog_org.clone() submit=actions.submit /> })
+                        .map(|item| {
+                            let org = catalog_org.clone();
+                            if item.kind.is_action() {
+                                view! { <ActionEntry item org submit=actions.submit_action /> }.into_any()
+                            } else {
+                                view! { <CatalogEntry item org submit=actions.submit /> }.into_any()
+                            }
+                        })
                         .collect_view()}
                 </ul>
             </Show>
         </section>
-        {page.to_decide.clone().map(|pending| view! { <Inbox pending org=org.clone() decide=actions.decide /> })}
+        {page.to_decide.clone().map(|pending| {
+            let catalog = page.catalog.clone();
+            view! { <Inbox pending catalog org=org.clone() decide=actions.decide /> }
+        })}
+        <MyAccess grants=page.my_access.clone() catalog=page.catalog.clone() org=org.clone() now=page.now extend=actions.extend />
         <section class="panel">
             <h2>"My requests"</h2>
             <FormError result=actions.cancel.value() />
             <RequestTable requests=page.mine.clone() org=org.clone() cancel=Some(actions.cancel) />
         </section>
-        {page.admin.clone().map(|admin| view! { <CatalogAdmin admin org=org.clone() create=actions.create retry=actions.retry /> })}
     }
 }
 
@@ -275,7 +457,7 @@ fn CatalogEntry(
                 </label>
                 <label>
                     "Why do you need it?"
-                    <textarea name="justification" required rows="2"></textarea>
+                    <textarea name="justification" required rows="2" maxlength="2000"></textarea>
                 </label>
                 <button type="submit" class="primary">"Send request"</button>
             </ActionForm>
@@ -283,62 +465,210 @@ fn CatalogEntry(
     }
 }
 
+/// A request for an action: the fields depend on whom or what it acts on.
+#[component]
+fn ActionEntry(
+    item: CatalogItemView,
+    org: String,
+    submit: ServerAction<SubmitAction>,
+) -> impl IntoView {
+    let label = format!("Request {}", item.name);
+    let fields = match item.kind.target() {
+        Target::NewUser => view! {
+            <label>"Email" <input type="email" name="email" required maxlength="254" /></label>
+            <label>"First name" <input type="text" name="firstname" required maxlength="100" /></label>
+            <label>"Last name" <input type="text" name="lastname" required maxlength="100" /></label>
+            <label>"Department" <input type="text" name="department" maxlength="100" /></label>
+            <label>"Job title" <input type="text" name="job_title" maxlength="100" /></label>
+            <label>"Manager (email or username)" <input type="text" name="manager" maxlength="254" /></label>
+        }
+        .into_any(),
+        Target::ExistingUser => view! {
+            <label>"User (email or username)" <input type="text" name="target" required maxlength="254" /></label>
+            {(item.kind == crate::requests::ItemKind::Leaver).then(|| view! {
+                <label class="check"><input type="checkbox" name="lock_devices" value="on" /> "Also lock their Linux and Windows devices"</label>
+            })}
+        }
+        .into_any(),
+        Target::Device => view! {
+            <label>"Device id" <input type="text" name="device" required maxlength="24" pattern="[0-9a-fA-F]{24}" /></label>
+        }
+        .into_any(),
+        Target::Requester => ().into_any(),
+    };
+    view! {
+        <li>
+            <ActionForm action=submit attr:class="stack" attr:aria-label=label>
+                <strong>{item.name.clone()}</strong>
+                <span class="hint">{item.description.clone()} " " <Badge tone="muted" text=item.kind.label() /></span>
+                <input type="hidden" name="org" value=org />
+                <input type="hidden" name="item_id" value=item.id />
+                {fields}
+                <label>
+                    "Why is it needed?"
+                    <textarea name="justification" required rows="2" maxlength="2000"></textarea>
+                </label>
+                <button type="submit" class="primary">"Send request"</button>
+            </ActionForm>
+        </li>
+    }
+}
+
+/// Pending requests the caller may decide: each row decides alone, or tick several and
+/// decide them together. One form, so it works without JavaScript.
 #[component]
 fn Inbox(
-    pending: Vec<RequestView>,
+    pending: Vec<InboxEntry>,
+    catalog: Vec<CatalogItemView>,
     org: String,
-    decide: ServerAction<DecideRequest>,
+    decide: ServerAction<DecideRequests>,
 ) -> impl IntoView {
     let empty = pending.is_empty();
+    let item = query_param("item");
+    let q = query_param("q");
     view! {
         <section class="panel">
             <h2>"Waiting for your decision"</h2>
+            <form method="get" class="filters" aria-label="Filter requests to decide">
+                <label>
+                    "Item"
+                    <select name="item">
+                        <option value="">"Any"</option>
+                        {catalog.into_iter().map(|entry| {
+                            let selected = item.get_untracked() == entry.id.to_string();
+                            view! { <option value=entry.id selected=selected>{entry.name}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"Requester or target" <input type="search" name="q" value=q.get_untracked() /></label>
+                <button type="submit">"Filter"</button>
+            </form>
             <FormError result=decide.value() />
-            <Show when=move || !empty fallback=|| view! { <p class="empty">"Nothing is waiting for you."</p> }>
-                <table class="data" aria-label="Waiting for your decision">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Requester"</th>
-                            <th scope="col">"Access"</th>
-                            <th scope="col">"Duration"</th>
-                            <th scope="col">"Why"</th>
-                            <th scope="col">"Decision"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {pending
-                            .clone()
-                            .into_iter()
-                            .map(|request| {
-                                let org = org.clone();
-                                view! {
-                                    <tr>
-                                        <td>{request.requester.clone()}</td>
-                                        <td>{request.item.clone()}</td>
-                                        <td>{duration_label(request.duration_minutes.unwrap_or(0))}</td>
-                                        <td>{request.justification.clone()}</td>
-                                        <td>
-                                            <ActionForm action=decide attr:class="row" attr:aria-label=format!("Decide request {}", request.id)>
-                                                <input type="hidden" name="org" value=org />
-                                                <input type="hidden" name="request_id" value=request.id />
-                                                <input type="text" name="comment" placeholder="Comment" aria-label="Comment" />
-                                                <button type="submit" name="verdict" value="approve" class="primary">"Approve"</button>
-                                                <button type="submit" name="verdict" value="deny" class="danger">"Deny"</button>
-                                            </ActionForm>
-                                        </td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            </Show>
+            {if empty {
+                view! { <p class="empty">"Nothing is waiting for you."</p> }.into_any()
+            } else { view! {
+                <ActionForm action=decide attr:class="stack" attr:aria-label="Decide requests">
+                    <input type="hidden" name="org" value=org.clone() />
+                    <label>"Comment (sent with the decision)" <input type="text" name="comment" maxlength="500" /></label>
+                    <table class="data" aria-label="Waiting for your decision">
+                        <thead>
+                            <tr>
+                                <th scope="col"><span class="visually-hidden">"Select"</span></th>
+                                <th scope="col">"Requester"</th>
+                                <th scope="col">"Access"</th>
+                                <th scope="col">"For"</th>
+                                <th scope="col">"Why"</th>
+                                <th scope="col">"Current groups"</th>
+                                <th scope="col">"Progress"</th>
+                                <th scope="col">"Decision"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {pending
+                                .clone()
+                                .into_iter()
+                                .enumerate()
+                                .map(|(index, entry)| {
+                                    let request = entry.request;
+                                    let id = request.id;
+                                    view! {
+                                        <tr>
+                                            <td>
+                                                <input type="checkbox" name=format!("request_ids[{index}]") value=id aria-label=format!("Select request {id}") />
+                                            </td>
+                                            <td>{request.requester.clone()}</td>
+                                            <td><a href=request_path(&org, id)>{request.item.clone()}</a></td>
+                                            <td>{what_for(&request)}</td>
+                                            <td>{request.justification.clone()}</td>
+                                            <td>{entry.current_groups.join(", ")}</td>
+                                            <td>{entry.progress}</td>
+                                            <td class="row">
+                                                <button type="submit" name="verdict" value=format!("approve:{id}") class="primary">"Approve"</button>
+                                                <button type="submit" name="verdict" value=format!("deny:{id}") class="danger">"Deny"</button>
+                                            </td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                    <div class="row">
+                        <button type="submit" name="verdict" value="approve">"Approve selected"</button>
+                        <button type="submit" name="verdict" value="deny">"Deny selected"</button>
+                    </div>
+                </ActionForm>
+            }.into_any() }}
         </section>
     }
 }
 
+/// The caller's active time-bound grants, with the time left and a way to ask for more.
 #[component]
-fn RequestTable(
+fn MyAccess(
+    grants: Vec<RequestView>,
+    catalog: Vec<CatalogItemView>,
+    org: String,
+    now: i64,
+    extend: ServerAction<ExtendRequest>,
+) -> impl IntoView {
+    if grants.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <section class="panel">
+            <h2>"My access"</h2>
+            <FormError result=extend.value() />
+            <table class="data" aria-label="My access">
+                <thead>
+                    <tr>
+                        <th scope="col">"Access"</th>
+                        <th scope="col">"Ends"</th>
+                        <th scope="col">"Extend"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {grants
+                        .into_iter()
+                        .map(|grant| {
+                            let org = org.clone();
+                            let ends = grant.ends_at.unwrap_or(now);
+                            let durations: Vec<i64> = catalog
+                                .iter()
+                                .find(|item| item.name == grant.item)
+                                .map(|item| item.durations.iter().copied().filter(|d| *d > 0).collect())
+                                .unwrap_or_default();
+                            view! {
+                                <tr>
+                                    <td>{grant.item.clone()}</td>
+                                    <td>
+                                        {when::minute(ends)} " (" {time_left(ends, now)} ")"
+                                        {grant.reminded.then(|| view! { " " <Badge tone="warn" text="ends soon" /> })}
+                                    </td>
+                                    <td>
+                                        <ActionForm action=extend attr:class="row" attr:aria-label=format!("Extend {}", grant.item)>
+                                            <input type="hidden" name="org" value=org />
+                                            <input type="hidden" name="request_id" value=grant.id />
+                                            <select name="duration_minutes" aria-label="By">
+                                                {durations.into_iter().map(|minutes| view! { <option value=minutes>{duration_label(minutes)}</option> }).collect_view()}
+                                            </select>
+                                            <input type="text" name="justification" required maxlength="2000" placeholder="Why" aria-label="Why" />
+                                            <button type="submit">"Ask to extend"</button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+    .into_any()
+}
+
+/// A list of requests with their status; each links to its history.
+#[component]
+pub(crate) fn RequestTable(
     requests: Vec<RequestView>,
     org: String,
     cancel: Option<ServerAction<CancelRequest>>,
@@ -352,7 +682,8 @@ fn RequestTable(
                 <tr>
                     <th scope="col">"#"</th>
                     <th scope="col">"Access"</th>
-                    <th scope="col">"Duration"</th>
+                    <th scope="col">"Requester"</th>
+                    <th scope="col">"For"</th>
                     <th scope="col">"Status"</th>
                     <th scope="col"></th>
                 </tr>
@@ -365,11 +696,12 @@ fn RequestTable(
                         let cancellable = request.status == "pending";
                         view! {
                             <tr>
-                                <td>{request.id}</td>
+                                <td><a href=request_path(&org, request.id)>{request.id}</a></td>
                                 <td>{request.item.clone()}</td>
-                                <td>{duration_label(request.duration_minutes.unwrap_or(0))}</td>
+                                <td>{request.requester.clone()}</td>
+                                <td>{what_for(&request)}</td>
                                 <td data-testid="request-status">
-                                    <span class="badge">{request.status.clone()}</span>
+                                    <Badge tone=status_tone(&request.status) text=request.status.clone() />
                                     {request.last_error.clone().map(|error| view! { <span class="muted">" " {error}</span> })}
                                 </td>
                                 <td>
@@ -395,76 +727,9 @@ fn RequestTable(
     .into_any()
 }
 
-#[component]
-fn CatalogAdmin(
-    admin: AdminView,
-    org: String,
-    create: ServerAction<CreateCatalogItem>,
-    retry: ServerAction<RetryRequest>,
-) -> impl IntoView {
-    let failed = admin.failed.clone();
-    let retry_org = org.clone();
-    view! {
-        <section class="panel">
-            <h2>"Add to the catalog"</h2>
-            <p class="hint">"A JumpCloud group people may ask to join. By default the target's manager or an org approver decides."</p>
-            <ActionForm action=create attr:class="stack" attr:aria-label="Add to the catalog">
-                <FormError result=create.value() />
-                <input type="hidden" name="org" value=org />
-                <label>"Name" <input type="text" name="name" required maxlength="100" /></label>
-                <label>"Description" <input type="text" name="description" maxlength="300" /></label>
-                <label>
-                    "JumpCloud group"
-                    <select name="jumpcloud_group_id" required>
-                        {admin.groups.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
-                    </select>
-                </label>
-                <label>
-                    "Durations offered (minutes, comma-separated; 0 = permanent)"
-                    <input type="text" name="durations" value="60,480,10080" required />
-                </label>
-                <label>
-                    "Longest grant (minutes)"
-                    <input type="number" name="max_duration_minutes" value="20160" min="1" required />
-                </label>
-                <button type="submit" class="primary">"Add item"</button>
-            </ActionForm>
-        </section>
-        <section class="panel">
-            <h2>"Failed requests"</h2>
-            <FormError result=retry.value() />
-            {if failed.is_empty() {
-                view! { <p class="empty">"None."</p> }.into_any()
-            } else {
-                view! {
-                    <ul>
-                        {failed
-                            .into_iter()
-                            .map(|request| {
-                                let org = retry_org.clone();
-                                view! {
-                                    <li>
-                                        {format!("#{} {} for {}: {}", request.id, request.item, request.target_email, request.last_error.clone().unwrap_or_default())}
-                                        <ActionForm action=retry attr:class="inline">
-                                            <input type="hidden" name="org" value=org />
-                                            <input type="hidden" name="request_id" value=request.id />
-                                            <button type="submit">"Retry"</button>
-                                        </ActionForm>
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                    </ul>
-                }
-                    .into_any()
-            }}
-        </section>
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::duration_label;
+    use super::{duration_label, time_left};
 
     #[test]
     fn durations_read_naturally() {
@@ -473,5 +738,14 @@ mod tests {
         assert_eq!(duration_label(480), "8 hours");
         assert_eq!(duration_label(10_080), "7 days");
         assert_eq!(duration_label(90), "90 minutes");
+    }
+
+    #[test]
+    fn time_left_rounds_down_to_the_minute() {
+        assert_eq!(time_left(1000, 1000), "less than a minute left");
+        assert_eq!(time_left(3600 + 300, 0), "1 hour 5 minutes left");
+        assert_eq!(time_left(7200, 0), "2 hours left");
+        assert_eq!(time_left(59 * 60, 0), "59 minutes left");
+        assert_eq!(time_left(0, 10), "less than a minute left");
     }
 }

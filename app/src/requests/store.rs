@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::on_db;
+use crate::requests::items::{Details, ItemKind};
 use crate::requests::jobs::ENQUEUE;
 use crate::requests::policy::Policy;
 use crate::requests::{CatalogItemView, RequestView, Verdict};
@@ -15,6 +16,7 @@ use crate::requests::{CatalogItemView, RequestView, Verdict};
 pub struct CatalogItem {
     pub id: i64,
     pub org_id: i64,
+    pub kind: String,
     pub name: String,
     pub description: String,
     pub jumpcloud_group_id: Option<String>,
@@ -26,6 +28,10 @@ pub struct CatalogItem {
 }
 
 impl CatalogItem {
+    pub fn kind(&self) -> Result<ItemKind, AppError> {
+        ItemKind::parse(&self.kind)
+    }
+
     pub fn durations(&self) -> Vec<i64> {
         parse_durations(&self.allowed_durations)
     }
@@ -40,6 +46,7 @@ impl CatalogItem {
     pub fn view(&self) -> CatalogItemView {
         CatalogItemView {
             id: self.id,
+            kind: self.kind().unwrap_or(ItemKind::Group),
             name: self.name.clone(),
             description: self.description.clone(),
             durations: self.durations(),
@@ -54,7 +61,7 @@ pub fn parse_durations(text: &str) -> Vec<i64> {
         .collect()
 }
 
-const ITEM: &str = "SELECT id, org_id, name, description, jumpcloud_group_id, allowed_durations, \
+const ITEM: &str = "SELECT id, org_id, kind, name, description, jumpcloud_group_id, allowed_durations, \
                     max_duration_minutes, policy, pending_expiry_minutes, enabled FROM catalog_items";
 
 pub async fn item(db: &Db, org_id: i64, id: i64) -> Result<CatalogItem, AppError> {
@@ -77,9 +84,10 @@ pub async fn items(db: &Db, org_id: i64) -> Result<Vec<CatalogItem>, AppError> {
 
 #[derive(Debug, Clone)]
 pub struct NewItem<'a> {
+    pub kind: ItemKind,
     pub name: &'a str,
     pub description: &'a str,
-    pub jumpcloud_group_id: &'a str,
+    pub jumpcloud_group_id: Option<&'a str>,
     pub durations: Vec<i64>,
     pub max_duration_minutes: i64,
     pub policy: Policy,
@@ -111,9 +119,10 @@ pub async fn create_item(
     on_db!(db, |pool| sqlx::query_scalar(
         "INSERT INTO catalog_items (org_id, kind, name, description, jumpcloud_group_id, \
          allowed_durations, max_duration_minutes, policy, created_at) \
-         VALUES ($1, 'group', $2, $3, $4, $5, $6, $7, $8) RETURNING id"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
     )
     .bind(org_id)
+    .bind(new.kind.as_str())
     .bind(name)
     .bind(new.description.trim())
     .bind(new.jumpcloud_group_id)
@@ -145,14 +154,44 @@ pub struct RequestRow {
     pub step: i64,
     pub created_at: i64,
     pub expires_at: i64,
+    pub decided_at: Option<i64>,
     pub starts_at: Option<i64>,
     pub ends_at: Option<i64>,
     pub last_error: Option<String>,
+    pub details: String,
+    pub extends_request_id: Option<i64>,
+    pub outcome: Option<String>,
+}
+
+impl RequestRow {
+    pub fn details(&self) -> Details {
+        Details::parse(&self.details)
+    }
+
+    /// The directory user whose JumpCloud manager may approve: the target, or for a
+    /// request without one (a joiner, a device), the requester's own directory user.
+    pub fn manager_of(&self) -> Option<String> {
+        self.details()
+            .manager_of
+            .or_else(|| Some(self.target_user_id.clone()))
+            .filter(|id| !id.is_empty())
+    }
+}
+
+/// What a request acts on (a device, a joiner's email, else the target user), to refuse
+/// a second open request for the same thing.
+pub fn subject_of(details: &Details, target_user_id: &str) -> String {
+    details
+        .system_id
+        .clone()
+        .or(details.joiner.as_ref().map(|joiner| joiner.email.clone()))
+        .unwrap_or_else(|| target_user_id.to_string())
 }
 
 const REQUEST: &str = "SELECT id, org_id, item_id, requester_account_id, target_user_id, target_email, \
                        justification, duration_minutes, status, step, created_at, expires_at, \
-                       starts_at, ends_at, last_error FROM requests";
+                       decided_at, starts_at, ends_at, last_error, details, extends_request_id, \
+                       outcome FROM requests";
 
 pub async fn request(db: &Db, org_id: i64, id: i64) -> Result<RequestRow, AppError> {
     let sql = format!("{REQUEST} WHERE id = $1 AND org_id = $2");
@@ -172,64 +211,124 @@ pub async fn request_by_id(db: &Db, id: i64) -> Result<Option<RequestRow>, AppEr
         .await)?)
 }
 
-/// Requests of an organization, newest first; `requester` narrows to one account's.
-pub async fn list(
+/// Statuses in which a request still holds or will hold its subject.
+const OPEN: &str = "('pending', 'approved', 'executing', 'active', 'revoking', 'failed')";
+
+/// An open request of this item for the same subject, which a new one would repeat.
+pub async fn open_duplicate(
     db: &Db,
     org_id: i64,
-    requester: Option<i64>,
-    status: Option<&str>,
-) -> Result<Vec<RequestView>, AppError> {
-    let sql = "SELECT r.id, r.status, r.justification, r.duration_minutes, r.target_email, \
-               r.created_at, r.ends_at, r.last_error, i.name, a.email FROM requests r \
-               JOIN catalog_items i ON i.id = r.item_id JOIN accounts a ON a.id = r.requester_account_id \
-               WHERE r.org_id = $1 AND ($2 IS NULL OR r.requester_account_id = $2) \
-               AND ($3 IS NULL OR r.status = $3) ORDER BY r.id DESC LIMIT 500";
-    type Row = (
-        i64,
-        String,
-        String,
-        Option<i64>,
-        String,
-        i64,
-        Option<i64>,
-        Option<String>,
-        String,
-        String,
+    item_id: i64,
+    subject: &str,
+) -> Result<Option<RequestRow>, AppError> {
+    let sql = format!(
+        "{REQUEST} WHERE org_id = $1 AND item_id = $2 AND extends_request_id IS NULL \
+         AND status IN {OPEN}"
     );
-    let rows: Vec<Row> = on_db!(db, |pool| sqlx::query_as(sql)
+    let open: Vec<RequestRow> = on_db!(db, |pool| sqlx::query_as::<_, RequestRow>(&sql)
         .bind(org_id)
-        .bind(requester)
-        .bind(status)
+        .bind(item_id)
         .fetch_all(pool)
         .await)?;
-    Ok(rows
+    Ok(open
         .into_iter()
-        .map(
-            |(
-                id,
-                status,
-                justification,
-                duration_minutes,
-                target_email,
-                created_at,
-                ends_at,
-                last_error,
-                item,
-                requester,
-            )| RequestView {
-                id,
-                status,
-                justification,
-                duration_minutes,
-                target_email,
-                created_at,
-                ends_at,
-                last_error,
-                item,
-                requester,
-            },
-        )
-        .collect())
+        .find(|row| subject_of(&row.details(), &row.target_user_id) == subject))
+}
+
+/// Which requests a list shows; `None` leaves a filter off.
+#[derive(Debug, Clone, Default)]
+pub struct Filter<'a> {
+    pub requester: Option<i64>,
+    pub status: Option<&'a str>,
+    pub item_id: Option<i64>,
+    /// Part of the requester's or the target's email.
+    pub text: Option<&'a str>,
+    /// Active grants ending before this time.
+    pub active_ending_before: Option<i64>,
+    pub extends: Option<i64>,
+    pub id: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ListedRow {
+    id: i64,
+    status: String,
+    justification: String,
+    duration_minutes: Option<i64>,
+    target_email: String,
+    created_at: i64,
+    starts_at: Option<i64>,
+    ends_at: Option<i64>,
+    last_error: Option<String>,
+    outcome: Option<String>,
+    details: String,
+    extends_request_id: Option<i64>,
+    reminded_at: Option<i64>,
+    item_name: String,
+    item_kind: String,
+    requester_email: String,
+}
+
+impl ListedRow {
+    fn view(self) -> RequestView {
+        let details = Details::parse(&self.details);
+        RequestView {
+            id: self.id,
+            item: self.item_name,
+            kind: ItemKind::parse(&self.item_kind).unwrap_or(ItemKind::Group),
+            requester: self.requester_email,
+            target: details.hostname.unwrap_or(self.target_email),
+            justification: self.justification,
+            duration_minutes: self.duration_minutes,
+            status: self.status,
+            created_at: self.created_at,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            last_error: self.last_error,
+            outcome: self.outcome,
+            extends: self.extends_request_id,
+            reminded: self.reminded_at.is_some(),
+        }
+    }
+}
+
+/// Requests of an organization, newest first (active grants: soonest end first).
+pub async fn list(db: &Db, org_id: i64, filter: &Filter<'_>) -> Result<Vec<RequestView>, AppError> {
+    let order = if filter.active_ending_before.is_some() {
+        "r.ends_at, r.id"
+    } else {
+        "r.id DESC"
+    };
+    let sql = format!(
+        "SELECT r.id, r.status, r.justification, r.duration_minutes, r.target_email, \
+         r.created_at, r.starts_at, r.ends_at, r.last_error, r.outcome, r.details, \
+         r.extends_request_id, r.reminded_at, i.name AS item_name, i.kind AS item_kind, \
+         a.email AS requester_email FROM requests r \
+         JOIN catalog_items i ON i.id = r.item_id JOIN accounts a ON a.id = r.requester_account_id \
+         WHERE r.org_id = $1 AND ($2 IS NULL OR r.requester_account_id = $2) \
+         AND ($3 IS NULL OR r.status = $3) AND ($4 IS NULL OR r.item_id = $4) \
+         AND ($5 IS NULL OR LOWER(a.email) LIKE $5 OR LOWER(r.target_email) LIKE $5) \
+         AND ($6 IS NULL OR (r.status = 'active' AND r.ends_at <= $6)) \
+         AND ($7 IS NULL OR r.extends_request_id = $7) AND ($8 IS NULL OR r.id = $8) \
+         ORDER BY {order} LIMIT 500"
+    );
+    let text = filter
+        .text
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(|text| format!("%{}%", text.to_lowercase()));
+    let rows: Vec<ListedRow> = on_db!(db, |pool| sqlx::query_as::<_, ListedRow>(&sql)
+        .bind(org_id)
+        .bind(filter.requester)
+        .bind(filter.status)
+        .bind(filter.item_id)
+        .bind(&text)
+        .bind(filter.active_ending_before)
+        .bind(filter.extends)
+        .bind(filter.id)
+        .fetch_all(pool)
+        .await)?;
+    Ok(rows.into_iter().map(ListedRow::view).collect())
 }
 
 pub struct NewRequest<'a> {
@@ -240,11 +339,73 @@ pub struct NewRequest<'a> {
     pub target_email: &'a str,
     pub justification: &'a str,
     pub duration_minutes: Option<i64>,
+    pub details: &'a Details,
+    /// The active grant an extension lengthens.
+    pub extends_request_id: Option<i64>,
     /// The auto-approve rule that matched, if any.
     pub auto_rule: Option<&'a str>,
 }
 
-/// Stores a new request; one approved by a rule gets its decision and its job at once.
+/// What an approval sets going, inside the approving transaction: an extension moves
+/// its grant's end at once (capped at the item's longest grant from now; no JumpCloud
+/// call needed), anything else queues its job.
+struct ApprovedWork {
+    request_id: i64,
+    org_id: i64,
+    extends: Option<i64>,
+    duration_minutes: Option<i64>,
+    max_duration_minutes: i64,
+}
+
+macro_rules! start_approved_work {
+    ($tx:expr, $work:expr, $now:expr) => {{
+        let work: &ApprovedWork = $work;
+        match work.extends {
+            Some(grant) => {
+                let latest_end = $now + work.max_duration_minutes * 60;
+                let moved = sqlx::query(
+                    "UPDATE requests SET ends_at = CASE WHEN ends_at + $1 > $2 THEN $2 \
+                     ELSE ends_at + $1 END, reminded_at = NULL, version = version + 1 \
+                     WHERE id = $3 AND status = 'active'",
+                )
+                .bind(work.duration_minutes.unwrap_or(0) * 60)
+                .bind(latest_end)
+                .bind(grant)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected();
+                let (status, outcome, error) = if moved > 0 {
+                    ("done", Some(format!("extended request #{grant}")), None)
+                } else {
+                    ("expired", None, Some("the access had already ended"))
+                };
+                sqlx::query(
+                    "UPDATE requests SET status = $1, outcome = $2, last_error = $3, \
+                     decided_at = $4, version = version + 1 WHERE id = $5",
+                )
+                .bind(status)
+                .bind(outcome)
+                .bind(error)
+                .bind($now)
+                .bind(work.request_id)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            None => {
+                sqlx::query(ENQUEUE)
+                    .bind(work.org_id)
+                    .bind(work.request_id)
+                    .bind("grant")
+                    .bind(format!("grant:{}", work.request_id))
+                    .bind($now)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+        }
+    }};
+}
+
+/// Stores a new request; one approved by a rule gets its decision and its work at once.
 pub async fn insert(db: &Db, new: NewRequest<'_>, now: i64) -> Result<i64, AppError> {
     let expires_at = now + new.item.pending_expiry_minutes * 60;
     let status = if new.auto_rule.is_some() {
@@ -252,12 +413,14 @@ pub async fn insert(db: &Db, new: NewRequest<'_>, now: i64) -> Result<i64, AppEr
     } else {
         "pending"
     };
+    let details = new.details.to_json();
     on_db!(db, |pool| {
         let mut tx = pool.begin_with(db.begin_write()).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO requests (org_id, item_id, requester_account_id, target_user_id, target_email, \
-             justification, duration_minutes, status, created_at, expires_at, decided_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+             justification, duration_minutes, status, created_at, expires_at, decided_at, details, \
+             extends_request_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
         )
         .bind(new.org_id)
         .bind(new.item.id)
@@ -270,6 +433,8 @@ pub async fn insert(db: &Db, new: NewRequest<'_>, now: i64) -> Result<i64, AppEr
         .bind(now)
         .bind(expires_at)
         .bind(new.auto_rule.map(|_| now))
+        .bind(&details)
+        .bind(new.extends_request_id)
         .fetch_one(&mut *tx)
         .await?;
         if let Some(rule) = new.auto_rule {
@@ -282,14 +447,14 @@ pub async fn insert(db: &Db, new: NewRequest<'_>, now: i64) -> Result<i64, AppEr
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(ENQUEUE)
-                .bind(new.org_id)
-                .bind(id)
-                .bind("grant")
-                .bind(format!("grant:{id}"))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            let work = ApprovedWork {
+                request_id: id,
+                org_id: new.org_id,
+                extends: new.extends_request_id,
+                duration_minutes: new.duration_minutes,
+                max_duration_minutes: new.item.max_duration_minutes,
+            };
+            start_approved_work!(tx, &work, now);
         }
         tx.commit().await?;
         Ok::<i64, AppError>(id)
@@ -304,8 +469,33 @@ pub enum Outcome {
     Recorded,
     /// The step is satisfied and the next one begins.
     NextStep,
-    /// Fully approved: the job is queued.
+    /// Fully approved: the job is queued (or the extension applied).
     Approved,
+}
+
+impl Outcome {
+    /// What the decider is told.
+    pub fn describe(self, request_id: i64) -> String {
+        match self {
+            Outcome::Denied => format!("Request #{request_id} is denied."),
+            Outcome::Recorded => {
+                format!("Your approval of request #{request_id} is counted; it needs more.")
+            }
+            Outcome::NextStep => {
+                format!("Request #{request_id} moves on to its next approval step.")
+            }
+            Outcome::Approved => {
+                format!("Request #{request_id} is approved and is being carried out.")
+            }
+        }
+    }
+}
+
+/// One person's decision on one request.
+pub struct Decision<'a> {
+    pub approver_account_id: i64,
+    pub verdict: Verdict,
+    pub comment: &'a str,
 }
 
 /// Records one decision on a pending request at its current step. Taking the request's
@@ -314,13 +504,19 @@ pub enum Outcome {
 pub async fn decide(
     db: &Db,
     request: &RequestRow,
+    item: &CatalogItem,
     policy: &Policy,
-    approver_account_id: i64,
-    verdict: Verdict,
-    comment: &str,
+    decision: &Decision<'_>,
     now: i64,
 ) -> Result<Outcome, AppError> {
     let step = request.step;
+    let work = ApprovedWork {
+        request_id: request.id,
+        org_id: request.org_id,
+        extends: request.extends_request_id,
+        duration_minutes: request.duration_minutes,
+        max_duration_minutes: item.max_duration_minutes,
+    };
     let result = on_db!(db, |pool| {
         async {
         let mut tx = pool.begin_with(db.begin_write()).await?;
@@ -340,10 +536,10 @@ pub async fn decide(
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
         )
         .bind(request.id)
-        .bind(approver_account_id)
+        .bind(decision.approver_account_id)
         .bind(step)
-        .bind(verdict.as_str())
-        .bind(comment)
+        .bind(decision.verdict.as_str())
+        .bind(decision.comment)
         .bind(now)
         .execute(&mut *tx)
         .await?
@@ -351,7 +547,7 @@ pub async fn decide(
         if inserted == 0 {
             return Err(AppError::Conflict("You have already decided this step.".into()));
         }
-        let outcome = match verdict {
+        let outcome = match decision.verdict {
             Verdict::Deny => {
                 sqlx::query("UPDATE requests SET status = 'denied', decided_at = $1 WHERE id = $2")
                     .bind(now)
@@ -383,14 +579,7 @@ pub async fn decide(
                         .bind(request.id)
                         .execute(&mut *tx)
                         .await?;
-                    sqlx::query(ENQUEUE)
-                        .bind(request.org_id)
-                        .bind(request.id)
-                        .bind("grant")
-                        .bind(format!("grant:{}", request.id))
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
+                    start_approved_work!(tx, &work, now);
                     Outcome::Approved
                 }
             }
@@ -426,6 +615,33 @@ async fn already_decided(db: &Db, request_id: i64) -> Result<AppError, AppError>
     }))
 }
 
+/// The decisions a request has had, oldest first: (approver email or none for a policy
+/// rule, step, verdict, comment, time).
+pub async fn decisions(
+    db: &Db,
+    request_id: i64,
+) -> Result<Vec<(Option<String>, i64, String, String, i64)>, AppError> {
+    Ok(on_db!(db, |pool| sqlx::query_as(
+        "SELECT a.email, d.step, d.verdict, d.comment, d.decided_at FROM decisions d \
+         LEFT JOIN accounts a ON a.id = d.approver_account_id \
+         WHERE d.request_id = $1 ORDER BY d.id"
+    )
+    .bind(request_id)
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// The approvals counted so far at a request's current step, for "1 of 2".
+pub async fn approvals_at_step(db: &Db, request_id: i64, step: i64) -> Result<i64, AppError> {
+    Ok(on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM decisions WHERE request_id = $1 AND step = $2 AND verdict = 'approve'"
+    )
+    .bind(request_id)
+    .bind(step)
+    .fetch_one(pool)
+    .await)?)
+}
+
 /// The requester withdraws a pending request.
 pub async fn cancel(db: &Db, request: &RequestRow, now: i64) -> Result<(), AppError> {
     let cancelled = on_db!(db, |pool| sqlx::query(
@@ -457,4 +673,134 @@ pub async fn transition(db: &Db, id: i64, from: &str, to: &str) -> Result<bool, 
     .execute(pool)
     .await
     .map(|done| done.rows_affected() > 0))?)
+}
+
+/// Ends an active grant: it becomes `revoking` and its revoke job is queued, in one
+/// transaction, once however many callers (sweeps on several instances, an admin's early
+/// revoke, a leaver) get here. Returns whether this call started it.
+pub async fn begin_revoke(
+    db: &Db,
+    request_id: i64,
+    org_id: i64,
+    now: i64,
+) -> Result<bool, AppError> {
+    on_db!(db, |pool| {
+        let mut tx = pool.begin_with(db.begin_write()).await?;
+        let moved = sqlx::query(
+            "UPDATE requests SET status = 'revoking', version = version + 1 \
+             WHERE id = $1 AND status = 'active'",
+        )
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved > 0 {
+            sqlx::query(ENQUEUE)
+                .bind(org_id)
+                .bind(request_id)
+                .bind("revoke")
+                .bind(format!("revoke:{request_id}"))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok::<bool, AppError>(moved > 0)
+    })
+}
+
+/// An admin's renewal: the grant ends `minutes` later than it would (never more than the
+/// item's longest grant from now). Returns whether the grant was still active.
+pub async fn renew(
+    db: &Db,
+    request: &RequestRow,
+    item: &CatalogItem,
+    minutes: i64,
+    now: i64,
+) -> Result<bool, AppError> {
+    Ok(on_db!(db, |pool| sqlx::query(
+        "UPDATE requests SET ends_at = CASE WHEN ends_at + $1 > $2 THEN $2 ELSE ends_at + $1 END, \
+         reminded_at = NULL, version = version + 1 WHERE id = $3 AND status = 'active'"
+    )
+    .bind(minutes * 60)
+    .bind(now + item.max_duration_minutes * 60)
+    .bind(request.id)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected() > 0))?)
+}
+
+/// When someone leaves, what they had asked for or been given ends with them: pending
+/// requests about them are cancelled and their active grants revoked.
+pub async fn end_everything_for(
+    db: &Db,
+    org_id: i64,
+    target_user_id: &str,
+    leaver_request: i64,
+    now: i64,
+) -> Result<(u64, usize), AppError> {
+    let cancelled = on_db!(db, |pool| sqlx::query(
+        "UPDATE requests SET status = 'cancelled', decided_at = $1, version = version + 1, \
+         last_error = $2 WHERE org_id = $3 AND target_user_id = $4 AND status = 'pending' \
+         AND id <> $5"
+    )
+    .bind(now)
+    .bind(format!(
+        "the user was offboarded by request #{leaver_request}"
+    ))
+    .bind(org_id)
+    .bind(target_user_id)
+    .bind(leaver_request)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    let active: Vec<i64> =
+        on_db!(db, |pool| {
+            sqlx::query_scalar(
+        "SELECT id FROM requests WHERE org_id = $1 AND target_user_id = $2 AND status = 'active'"
+    )
+    .bind(org_id)
+    .bind(target_user_id)
+    .fetch_all(pool)
+    .await
+        })?;
+    let mut revoked = 0;
+    for grant in active {
+        if begin_revoke(db, grant, org_id, now).await? {
+            revoked += 1;
+        }
+    }
+    Ok((cancelled, revoked))
+}
+
+/// Keeps what the job did (or is about to do) on the request, for its history.
+pub async fn set_progress(
+    db: &Db,
+    request_id: i64,
+    details: &Details,
+    outcome: Option<&str>,
+) -> Result<(), AppError> {
+    on_db!(db, |pool| sqlx::query(
+        "UPDATE requests SET details = $1, outcome = COALESCE($2, outcome) WHERE id = $3"
+    )
+    .bind(details.to_json())
+    .bind(outcome)
+    .bind(request_id)
+    .execute(pool)
+    .await
+    .map(drop))?;
+    Ok(())
+}
+
+/// A joiner's new JumpCloud id, once it exists.
+pub async fn set_target_user(db: &Db, request_id: i64, user_id: &str) -> Result<(), AppError> {
+    on_db!(db, |pool| sqlx::query(
+        "UPDATE requests SET target_user_id = $1 WHERE id = $2"
+    )
+    .bind(user_id)
+    .bind(request_id)
+    .execute(pool)
+    .await
+    .map(drop))?;
+    Ok(())
 }

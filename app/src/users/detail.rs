@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::actions::*;
 use super::{UserStatus, UserSummary, user_path, users_path};
-use crate::components::{Badge, ErrorPanel, FormError, TypedConfirmation};
+use crate::components::{
+    AuditLine, Badge, ErrorPanel, FormError, RecentChanges, TypedConfirmation,
+};
 use crate::error::AppError;
 use crate::home::org_param;
 
@@ -30,15 +32,6 @@ pub struct ScheduledChange {
     pub job_id: String,
     pub state: Option<UserStatus>,
     pub date: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditLine {
-    pub at: i64,
-    pub actor: String,
-    pub action: String,
-    pub summary: String,
-    pub result: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,18 +134,7 @@ mod ssr {
         let audit = if context.role.allows(Capability::ViewAudit) {
             let entries =
                 crate::audit::for_target(&state.db, context.org.id, &target, AUDIT_LINES).await?;
-            Some(
-                entries
-                    .into_iter()
-                    .map(|entry| AuditLine {
-                        at: entry.at,
-                        actor: entry.actor,
-                        action: entry.action,
-                        summary: entry.summary,
-                        result: entry.result,
-                    })
-                    .collect(),
-            )
+            Some(entries.into_iter().map(AuditLine::from).collect())
         } else {
             None
         };
@@ -433,35 +415,6 @@ fn UserDetailView(org: String, detail: UserDetail, actions: UserActions) -> impl
             }}
         </section>
         {detail.audit.clone().map(|audit| view! { <RecentChanges audit /> })}
-    }
-}
-
-#[component]
-fn RecentChanges(audit: Vec<AuditLine>) -> impl IntoView {
-    view! {
-        <section class="panel">
-            <h2>"Recent changes in Lanyard"</h2>
-            {if audit.is_empty() {
-                view! { <p class="empty">"No change recorded yet."</p> }.into_any()
-            } else {
-                view! {
-                    <ul aria-label="Recent changes">
-                        {audit
-                            .into_iter()
-                            .map(|line| {
-                                view! {
-                                    <li>
-                                        {crate::when::date(line.at)} " " {line.actor} " — "
-                                        {line.summary} " (" {line.result} ")"
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                    </ul>
-                }
-                    .into_any()
-            }}
-        </section>
     }
 }
 

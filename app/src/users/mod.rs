@@ -8,7 +8,7 @@
 mod actions;
 mod bulk;
 mod check;
-mod create;
+pub(crate) mod create;
 mod detail;
 mod import;
 mod list;

@@ -1,0 +1,181 @@
+//! What a catalog item does when its request is approved: join a group for a while, or
+//! one action on a user or a device. Action items are requested for a target and are
+//! never time-bound.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    /// Membership of a JumpCloud user group, time-bound or permanent.
+    Group,
+    /// Create a new user (staged).
+    Joiner,
+    /// Offboard a user: suspend, remove from every group, end their requests and grants,
+    /// optionally lock their devices.
+    Leaver,
+    ResetMfa,
+    Unlock,
+    /// Expire the password: the user sets a new one at the next login.
+    ResetPassword,
+    DeviceLock,
+    DeviceErase,
+}
+
+pub const ALL_KINDS: [ItemKind; 8] = [
+    ItemKind::Group,
+    ItemKind::Joiner,
+    ItemKind::Leaver,
+    ItemKind::ResetMfa,
+    ItemKind::Unlock,
+    ItemKind::ResetPassword,
+    ItemKind::DeviceLock,
+    ItemKind::DeviceErase,
+];
+
+/// Whom or what an item acts on, which decides the fields of its request form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The requester themselves (group access).
+    Requester,
+    /// A person who does not exist yet.
+    NewUser,
+    ExistingUser,
+    Device,
+}
+
+impl ItemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Group => "group",
+            ItemKind::Joiner => "joiner",
+            ItemKind::Leaver => "leaver",
+            ItemKind::ResetMfa => "reset_mfa",
+            ItemKind::Unlock => "unlock",
+            ItemKind::ResetPassword => "reset_password",
+            ItemKind::DeviceLock => "device_lock",
+            ItemKind::DeviceErase => "device_erase",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<ItemKind, AppError> {
+        ALL_KINDS
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+            .ok_or_else(|| AppError::bad_request(format!("{value:?} is not a kind of item.")))
+    }
+
+    /// How the catalog form names the kind.
+    pub fn label(self) -> &'static str {
+        match self {
+            ItemKind::Group => "Group membership",
+            ItemKind::Joiner => "New user (joiner)",
+            ItemKind::Leaver => "Offboard a user (leaver)",
+            ItemKind::ResetMfa => "Reset a user's MFA",
+            ItemKind::Unlock => "Unlock a user",
+            ItemKind::ResetPassword => "Reset a user's password",
+            ItemKind::DeviceLock => "Lock a device",
+            ItemKind::DeviceErase => "Erase a device",
+        }
+    }
+
+    pub fn target(self) -> Target {
+        match self {
+            ItemKind::Group => Target::Requester,
+            ItemKind::Joiner => Target::NewUser,
+            ItemKind::Leaver | ItemKind::ResetMfa | ItemKind::Unlock | ItemKind::ResetPassword => {
+                Target::ExistingUser
+            }
+            ItemKind::DeviceLock | ItemKind::DeviceErase => Target::Device,
+        }
+    }
+
+    /// Actions happen once; only group access has a duration.
+    pub fn is_action(self) -> bool {
+        self != ItemKind::Group
+    }
+}
+
+/// What an action request carries besides its target, stored as JSON on the request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Details {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joiner: Option<Joiner>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lock_devices: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// The directory user whose JumpCloud manager may approve, when the request has no
+    /// target user (a joiner, a device): the requester's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager_of: Option<String>,
+    /// Set just before a command that must not be sent twice (an erase) goes out; a job
+    /// that finds it set after a crash stops and asks a person instead of resending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sending_since: Option<i64>,
+}
+
+/// The profile a joiner request creates.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Joiner {
+    pub email: String,
+    pub username: String,
+    pub firstname: String,
+    pub lastname: String,
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub job_title: Option<String>,
+    /// The manager's JumpCloud id.
+    #[serde(default)]
+    pub manager: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl Details {
+    pub fn parse(json: &str) -> Details {
+        serde_json::from_str(json).unwrap_or_else(|error| {
+            tracing::error!(%error, "stored request details do not parse");
+            Details::default()
+        })
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for kind in ALL_KINDS {
+            assert_eq!(ItemKind::parse(kind.as_str()).ok(), Some(kind));
+        }
+        assert!(ItemKind::parse("delete_everything").is_err());
+    }
+
+    #[test]
+    fn only_group_access_has_a_duration() {
+        assert!(!ItemKind::Group.is_action());
+        assert!(ALL_KINDS.iter().filter(|kind| kind.is_action()).count() == 7);
+        assert_eq!(ItemKind::Leaver.target(), Target::ExistingUser);
+        assert_eq!(ItemKind::DeviceErase.target(), Target::Device);
+    }
+
+    #[test]
+    fn details_omit_what_they_do_not_carry() {
+        assert_eq!(Details::default().to_json(), "{}");
+        let details = Details {
+            lock_devices: true,
+            ..Details::default()
+        };
+        assert_eq!(Details::parse(&details.to_json()), details);
+    }
+}
