@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { admin, jumpcloudGet, signIn } from './steps';
+import { admin, jumpcloudGet, jumpcloudRequest, signIn } from './steps';
 
 // The demo installation, with test hooks on so the request clock can be moved forward.
 const ORG = 'Acme Robotics';
@@ -30,33 +30,48 @@ async function signedInPage(browser: Browser, email: string, javaScriptEnabled: 
   return page;
 }
 
-test('a manager approves time-bound group access, and it is removed when it ends', async ({ page, browser, javaScriptEnabled }) => {
-  const run = `${javaScriptEnabled ? 'js' : 'nojs'}-${Date.now()}`;
-  // A directory user with a manager, who is not yet in the group we will offer.
+const memberOf = async (userId: string) =>
+  (await jumpcloudGet(ORG, `/api/v2/users/${userId}/memberof?limit=100`)) as { id: string }[];
+
+/// A directory user with a manager who is in some group they are not in yet; both get
+/// Lanyard accounts (requester role), and the admin is signed in on `page`.
+async function cast(page: Page, browser: Browser, javaScriptEnabled: boolean, which: number) {
   const users = (await jumpcloudGet(ORG, '/api/systemusers?limit=100&sort=_id')).results;
   const active = users.filter((u: any) => u.state === 'ACTIVATED' && u.manager);
-  const requester = active[javaScriptEnabled ? 0 : 1];
+  const requester = active[which];
   const manager = users.find((u: any) => u._id === requester.manager);
-  const groups = await jumpcloudGet(ORG, '/api/v2/usergroups?limit=100&sort=name');
-  const memberOf = await jumpcloudGet(ORG, `/api/v2/users/${requester._id}/memberof?limit=100`);
-  const group = groups.find((g: any) => !memberOf.some((m: any) => m.id === g.id));
-  const itemName = `Access ${run}`;
-
   await signIn(page, admin.email, admin.password, javaScriptEnabled);
   await expect(page).not.toHaveURL(/\/login/);
-  for (const [email, role] of [[requester.email, 'requester'], [manager.email, 'requester']]) {
+  for (const email of [requester.email, manager.email]) {
     if (!(await page.goto('/settings/people').then(() => page.getByRole('table', { name: 'People' }).innerText())).includes(email)) {
-      await createPerson(page, email, role);
+      await createPerson(page, email, 'requester');
     }
   }
-  await page.goto(`/o/${SLUG}/requests`);
-  const add = page.getByRole('form', { name: 'Add to the catalog' });
-  await add.getByLabel('Name', { exact: true }).fill(itemName);
-  await add.getByLabel('JumpCloud group').selectOption(group.id);
-  await add.getByRole('button', { name: 'Add item' }).click();
-  await expect(page.getByRole('form', { name: `Request ${itemName}` })).toBeVisible();
-
   const asRequester = await signedInPage(browser, requester.email, javaScriptEnabled);
+  const asManager = await signedInPage(browser, manager.email, javaScriptEnabled);
+  return { requester, manager, asRequester, asManager };
+}
+
+/// The admin adds an item to the catalog on the manage page.
+async function addItem(page: Page, name: string, kind: string, groupId?: string) {
+  await page.goto(`/o/${SLUG}/requests/manage`);
+  const add = page.getByRole('form', { name: 'Add to the catalog' });
+  await add.getByLabel('Name', { exact: true }).fill(name);
+  await add.getByLabel('Kind').selectOption(kind);
+  if (groupId) await add.getByLabel('JumpCloud group (group membership only)').selectOption(groupId);
+  await add.getByRole('button', { name: 'Add item' }).click();
+  await expect(page.getByRole('list', { name: 'Catalog' })).toContainText(name);
+}
+
+test('a manager approves time-bound group access, and it is removed when it ends', async ({ page, browser, javaScriptEnabled }) => {
+  const run = `${javaScriptEnabled ? 'js' : 'nojs'}-${Date.now()}`;
+  const { requester, asRequester, asManager } = await cast(page, browser, javaScriptEnabled, javaScriptEnabled ? 0 : 1);
+  const groups = await jumpcloudGet(ORG, '/api/v2/usergroups?limit=100&sort=name');
+  const held = await memberOf(requester._id);
+  const group = groups.find((g: any) => !held.some((m) => m.id === g.id));
+  const itemName = `Access ${run}`;
+  await addItem(page, itemName, 'group', group.id);
+
   await asRequester.goto(`/o/${SLUG}/requests`);
   const ask = asRequester.getByRole('form', { name: `Request ${itemName}` });
   await ask.getByLabel('For how long').selectOption({ label: '1 hour' });
@@ -65,24 +80,136 @@ test('a manager approves time-bound group access, and it is removed when it ends
   const mine = asRequester.getByRole('table', { name: 'Requests' });
   await expect(mine.getByRole('row').filter({ hasText: itemName })).toContainText('pending');
 
-  const asManager = await signedInPage(browser, manager.email, javaScriptEnabled);
   await asManager.goto(`/o/${SLUG}/requests`);
   const inbox = asManager.getByRole('table', { name: 'Waiting for your decision' });
   const row = inbox.getByRole('row').filter({ hasText: itemName });
-  await row.getByRole('button', { name: 'Approve' }).click();
+  await expect(row).toContainText('incident follow-up');
+  await expect(row).toContainText('of 1');
+  await row.getByRole('button', { name: 'Approve', exact: true }).click();
+  await expect(asManager.getByRole('status').filter({ hasText: 'is approved' })).toBeVisible();
 
-  // JumpCloud has the membership, and the request is active.
-  await expect
-    .poll(async () => (await jumpcloudGet(ORG, `/api/v2/users/${requester._id}/memberof?limit=100`)).some((m: any) => m.id === group.id))
-    .toBe(true);
+  // JumpCloud has the membership, the request is active, and "My access" shows the time left.
+  await expect.poll(async () => (await memberOf(requester._id)).some((m) => m.id === group.id)).toBe(true);
   await asRequester.reload();
   await expect(mine.getByRole('row').filter({ hasText: itemName })).toContainText('active');
+  await expect(asRequester.getByRole('table', { name: 'My access' })).toContainText('left');
 
   // An hour later the access is gone from JumpCloud and the request says revoked.
   await page.request.post(`/test-hooks/advance-clock?seconds=3601`);
-  await expect
-    .poll(async () => (await jumpcloudGet(ORG, `/api/v2/users/${requester._id}/memberof?limit=100`)).some((m: any) => m.id === group.id))
-    .toBe(false);
+  await expect.poll(async () => (await memberOf(requester._id)).some((m) => m.id === group.id)).toBe(false);
   await asRequester.reload();
   await expect(mine.getByRole('row').filter({ hasText: itemName })).toContainText('revoked');
+  // Its history keeps who decided and what was done.
+  await mine.getByRole('row').filter({ hasText: itemName }).getByRole('link').first().click();
+  await expect(asRequester.getByTestId('history-status')).toHaveText('revoked');
+  await expect(asRequester.getByRole('list', { name: 'Decisions' })).toContainText('approve');
+  await expect(asRequester.getByTestId('history-outcome')).toContainText('removed');
+});
+
+test('a denied request changes nothing, and nobody approves their own', async ({ page, browser, javaScriptEnabled }) => {
+  const run = `${javaScriptEnabled ? 'js' : 'nojs'}-${Date.now()}`;
+  const { requester, asRequester, asManager } = await cast(page, browser, javaScriptEnabled, 2);
+  const groups = await jumpcloudGet(ORG, '/api/v2/usergroups?limit=100&sort=name');
+  const held = await memberOf(requester._id);
+  const group = groups.find((g: any) => !held.some((m) => m.id === g.id));
+  const itemName = `Denied ${run}`;
+  await addItem(page, itemName, 'group', group.id);
+
+  await asRequester.goto(`/o/${SLUG}/requests`);
+  const ask = asRequester.getByRole('form', { name: `Request ${itemName}` });
+  await ask.getByLabel('Why do you need it?').fill('curious');
+  await ask.getByRole('button', { name: 'Send request' }).click();
+  const mine = asRequester.getByRole('table', { name: 'Requests' });
+  await expect(mine.getByRole('row').filter({ hasText: itemName })).toContainText('pending');
+  const id = (await mine.getByRole('row').filter({ hasText: itemName }).getByRole('link').first().innerText()).trim();
+
+  // The requester's own request is not in anything they could decide, and deciding it
+  // anyway is refused with a reason.
+  const ownInbox = asRequester.getByRole('table', { name: 'Waiting for your decision' });
+  await expect(ownInbox.getByRole('row').filter({ hasText: itemName })).toHaveCount(0);
+  const self = await asRequester.request.post('/api/requests/decide', {
+    form: { org: SLUG, request_id: id, verdict: 'approve' },
+    headers: { origin: new URL(asRequester.url()).origin },
+  });
+  expect(self.status()).toBe(400);
+  expect(await self.text()).toContain('You cannot decide your own request.');
+
+  await asManager.goto(`/o/${SLUG}/requests`);
+  const decide = asManager.getByRole('form', { name: 'Decide requests' });
+  await decide.getByLabel('Comment (sent with the decision)').fill('not needed for this role');
+  await decide.getByRole('row').filter({ hasText: itemName }).getByRole('button', { name: 'Deny' }).click();
+  await expect(asManager.getByRole('status').filter({ hasText: 'is denied' })).toBeVisible();
+  await asRequester.reload();
+  await expect(mine.getByRole('row').filter({ hasText: itemName })).toContainText('denied');
+  expect((await memberOf(requester._id)).some((m) => m.id === group.id)).toBe(false);
+  await asRequester.goto(`/o/${SLUG}/requests/${id}`);
+  await expect(asRequester.getByRole('list', { name: 'Decisions' })).toContainText('not needed for this role');
+});
+
+test('a joiner request creates the user once, staged', async ({ page, browser, javaScriptEnabled }) => {
+  const run = `${javaScriptEnabled ? 'js' : 'nojs'}-${Date.now()}`;
+  const { asRequester, asManager } = await cast(page, browser, javaScriptEnabled, 3);
+  const itemName = `Joiner ${run}`;
+  const email = `joiner-${run}@example.com`;
+  await addItem(page, itemName, 'joiner');
+
+  await asRequester.goto(`/o/${SLUG}/requests`);
+  const ask = asRequester.getByRole('form', { name: `Request ${itemName}` });
+  await ask.getByLabel('Email', { exact: true }).fill(email);
+  await ask.getByLabel('First name').fill('Jo');
+  await ask.getByLabel('Last name').fill('Iner');
+  await ask.getByLabel('Department').fill('Engineering');
+  await ask.getByLabel('Why is it needed?').fill('starts Monday');
+  await ask.getByRole('button', { name: 'Send request' }).click();
+  const mine = asRequester.getByRole('table', { name: 'Requests' });
+  await expect(mine.getByRole('row').filter({ hasText: itemName })).toContainText('pending');
+
+  // The requester's JumpCloud manager decides.
+  await asManager.goto(`/o/${SLUG}/requests`);
+  await asManager.getByRole('table', { name: 'Waiting for your decision' }).getByRole('row').filter({ hasText: email }).getByRole('button', { name: 'Approve', exact: true }).click();
+  await expect(asManager.getByRole('status').filter({ hasText: 'is approved' })).toBeVisible();
+  await asRequester.reload();
+  await expect(mine.getByRole('row').filter({ hasText: itemName })).toContainText('done');
+  const found = await jumpcloudGet(ORG, `/api/systemusers?filter=email:$eq:${email}`);
+  expect(found.totalCount).toBe(1);
+  expect(found.results[0].state).toBe('STAGED');
+  expect(found.results[0].department).toBe('Engineering');
+  await jumpcloudRequest(ORG, 'DELETE', `/api/systemusers/${found.results[0]._id}`);
+});
+
+test('a leaver request suspends the user and strips their groups', async ({ page, browser, javaScriptEnabled }) => {
+  const run = `${javaScriptEnabled ? 'js' : 'nojs'}-${Date.now()}`;
+  const { asRequester } = await cast(page, browser, javaScriptEnabled, 4);
+  // Someone to offboard, in two groups: made for this test, removed after it.
+  const leaving = await jumpcloudRequest(ORG, 'POST', '/api/systemusers', {
+    username: `leaver-${run}`,
+    email: `leaver-${run}@example.com`,
+    firstname: 'Lea',
+    lastname: 'Ver',
+    state: 'ACTIVATED',
+  });
+  const groups = await jumpcloudGet(ORG, '/api/v2/usergroups?limit=100&sort=name');
+  for (const group of groups.slice(0, 2)) {
+    await jumpcloudRequest(ORG, 'POST', `/api/v2/usergroups/${group.id}/members`, { op: 'add', type: 'user', id: leaving._id });
+  }
+  expect((await memberOf(leaving._id)).length).toBeGreaterThanOrEqual(2);
+  const itemName = `Leaver ${run}`;
+  await addItem(page, itemName, 'leaver');
+
+  await asRequester.goto(`/o/${SLUG}/requests`);
+  const ask = asRequester.getByRole('form', { name: `Request ${itemName}` });
+  await ask.getByLabel('User (email or username)').fill(leaving.email);
+  await ask.getByLabel('Why is it needed?').fill('last day today');
+  await ask.getByRole('button', { name: 'Send request' }).click();
+  await expect(asRequester.getByRole('table', { name: 'Requests' }).getByRole('row').filter({ hasText: itemName })).toContainText('pending');
+
+  // An admin (an org approver by role) approves it.
+  await page.goto(`/o/${SLUG}/requests`);
+  await page.getByRole('table', { name: 'Waiting for your decision' }).getByRole('row').filter({ hasText: leaving.email }).getByRole('button', { name: 'Approve', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'is approved' })).toBeVisible();
+  await expect.poll(async () => (await jumpcloudGet(ORG, `/api/systemusers/${leaving._id}`)).state).toBe('SUSPENDED');
+  await expect.poll(async () => (await memberOf(leaving._id)).length).toBe(0);
+  await asRequester.reload();
+  await expect(asRequester.getByRole('table', { name: 'Requests' }).getByRole('row').filter({ hasText: itemName })).toContainText('done');
+  await jumpcloudRequest(ORG, 'DELETE', `/api/systemusers/${leaving._id}`);
 });

@@ -31,12 +31,16 @@ export async function jumpcloudGet(orgName: string, path: string): Promise<any> 
 
 /// Any request to a demo organization's simulated JumpCloud, e.g. to put back what a
 /// test changed that later tests count on.
-export async function jumpcloudRequest(orgName: string, method: string, path: string): Promise<any> {
+export async function jumpcloudRequest(orgName: string, method: string, path: string, body?: unknown): Promise<any> {
   const org = demoSim.orgs.find((o: { name: string }) => o.name === orgName);
+  const headers: Record<string, string> = { 'x-api-key': org.api_key, accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(`${demoSim.base_url}${path}`, {
     method,
-    headers: { 'x-api-key': org.api_key, accept: 'application/json' },
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return response.json();
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
 }

@@ -249,10 +249,18 @@ pub async fn cancel_failed_request(org: String, request_id: i64) -> Result<(), A
 pub async fn change_grants(
     org: String,
     #[server(default)] request_ids: Vec<i64>,
-    action: String,
+    action: Option<String>,
     minutes: Option<i64>,
 ) -> Result<String, AppError> {
-    crate::error::with_http_status(ssr::change_grants(&org, &request_ids, &action, minutes).await)
+    crate::error::with_http_status(
+        ssr::change_grants(
+            &org,
+            &request_ids,
+            action.as_deref().unwrap_or_default(),
+            minutes,
+        )
+        .await,
+    )
 }
 
 /// Requests of the organization: the caller's own (`mine`), or, for approvers and

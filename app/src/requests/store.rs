@@ -754,16 +754,15 @@ pub async fn end_everything_for(
     .execute(pool)
     .await
     .map(|done| done.rows_affected()))?;
-    let active: Vec<i64> =
-        on_db!(db, |pool| {
-            sqlx::query_scalar(
+    let active: Vec<i64> = on_db!(db, |pool| {
+        sqlx::query_scalar(
         "SELECT id FROM requests WHERE org_id = $1 AND target_user_id = $2 AND status = 'active'"
     )
     .bind(org_id)
     .bind(target_user_id)
     .fetch_all(pool)
     .await
-        })?;
+    })?;
     let mut revoked = 0;
     for grant in active {
         if begin_revoke(db, grant, org_id, now).await? {

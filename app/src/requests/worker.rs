@@ -78,9 +78,8 @@ pub async fn sweep(state: &AppState) -> Result<(), AppError> {
 /// A grant reminds its requester a quarter of its length before it ends (at most a day
 /// before), once per end: an extension moves the end and re-arms the reminder.
 async fn remind_ending_grants(db: &Db, now: i64) -> Result<(), AppError> {
-    let ending: Vec<(i64, i64, i64, i64, String, String)> =
-        on_db!(db, |pool| {
-            sqlx::query_as(
+    let ending: Vec<(i64, i64, i64, i64, String, String)> = on_db!(db, |pool| {
+        sqlx::query_as(
         "SELECT r.id, r.org_id, r.requester_account_id, r.ends_at, i.name, o.slug FROM requests r \
          JOIN catalog_items i ON i.id = r.item_id JOIN orgs o ON o.id = r.org_id \
          WHERE r.status = 'active' AND r.reminded_at IS NULL AND r.ends_at - $1 <= \
@@ -89,7 +88,7 @@ async fn remind_ending_grants(db: &Db, now: i64) -> Result<(), AppError> {
     .bind(now)
     .fetch_all(pool)
     .await
-        })?;
+    })?;
     for (request_id, org_id, account_id, ends_at, item, slug) in ending {
         let subject = format!(
             "Your access \"{item}\" ends at {}; ask to extend it if you still need it.",
