@@ -5,6 +5,11 @@ ALTER TABLE catalog_items DROP CONSTRAINT catalog_items_kind_check;
 ALTER TABLE catalog_items ADD CONSTRAINT catalog_items_kind_check CHECK (kind IN ('group',
     'joiner', 'leaver', 'reset_mfa', 'unlock', 'reset_password', 'device_lock', 'device_erase'));
 
+-- Who may request an item (JSON: departments and JumpCloud group ids; empty: everyone)
+-- and the people who own a group item and may approve it (comma-separated emails).
+ALTER TABLE catalog_items ADD COLUMN eligibility TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE catalog_items ADD COLUMN owners TEXT NOT NULL DEFAULT '';
+
 -- JSON: what an action item needs (the joiner's profile, the device, leaver options).
 ALTER TABLE requests ADD COLUMN details TEXT NOT NULL DEFAULT '{}';
 -- An extension names the active grant whose end it moves.

@@ -7,6 +7,13 @@
 -- widened in the stored schema (SQLite's documented procedure for CHECK changes, which
 -- do not touch stored rows); the DDL below bumps the schema version, so every
 -- connection reloads it.
+
+-- Who may request an item (JSON: departments and JumpCloud group ids; empty: everyone)
+-- and the people who own a group item and may approve it (comma-separated emails).
+ALTER TABLE catalog_items ADD COLUMN eligibility TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE catalog_items ADD COLUMN owners TEXT NOT NULL DEFAULT '';
+
+-- After the column changes: ADD COLUMN edits the stored text at offsets it parsed before.
 PRAGMA writable_schema = ON;
 UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (kind IN (''group''))',
     'CHECK (kind IN (''group'', ''joiner'', ''leaver'', ''reset_mfa'', ''unlock'', ''reset_password'', ''device_lock'', ''device_erase''))')

@@ -823,3 +823,108 @@ impl World {
             .to_string()
     }
 }
+
+#[tokio::test]
+async fn catalog_rules_decide_who_may_request_and_group_owners_approve() {
+    let w = world(50).await;
+    let create = |fields: Vec<(&'static str, String)>| {
+        let app = &w.app;
+        async move {
+            let mut form: Vec<(&str, &str)> = vec![("org", ORG)];
+            form.extend(fields.iter().map(|(key, value)| (*key, value.as_str())));
+            app.call("/api/requests/catalog/create", &form).await
+        }
+    };
+    let group = w.group_id.clone();
+    // Bad input is refused with a reason and stores nothing.
+    let bad = create(vec![
+        ("name", "Typo".into()),
+        ("jumpcloud_group_id", group.clone()),
+        ("durations", "60,abc".into()),
+    ])
+    .await;
+    assert_eq!(bad.status(), 400);
+    let said = bad.text().await.unwrap();
+    assert!(
+        said.contains("abc") && said.contains("is not a number of minutes"),
+        "{said}"
+    );
+
+    // Open to one department the requester is not in: not offered, and refused.
+    let closed = json(
+        create(vec![
+            ("name", "Finance only".into()),
+            ("jumpcloud_group_id", group.clone()),
+            ("durations", "60".into()),
+            ("departments", "No Such Department".into()),
+        ])
+        .await,
+    )
+    .await
+    .to_string();
+    let page = w.requester.page_text(&format!("/o/{ORG}/requests")).await;
+    assert!(
+        !page.contains("Request Finance only"),
+        "offered to an outsider"
+    );
+    let refused = w
+        .requester
+        .call(
+            "/api/requests/submit",
+            &[
+                ("org", ORG),
+                ("item_id", &closed),
+                ("duration_minutes", "60"),
+                ("justification", "please"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 403);
+
+    // Open to the requester's department, decided by the group's named owner only.
+    let department = w.requester_user.department.clone().unwrap_or_default();
+    let policy =
+        r#"{"steps": [{"name": "Owner", "approvers": [{"kind": "group_owner"}], "required": 1}]}"#;
+    let owned = json(
+        create(vec![
+            ("name", "Owned group".into()),
+            ("jumpcloud_group_id", group.clone()),
+            ("durations", "60".into()),
+            ("departments", department),
+            ("owners", "owner@example.com".into()),
+            ("policy", policy.into()),
+        ])
+        .await,
+    )
+    .await
+    .to_string();
+    let owner = person(&w.app, "owner@example.com", "requester").await;
+    let id = w
+        .requester
+        .call_ok(
+            "/api/requests/submit",
+            &[
+                ("org", ORG),
+                ("item_id", &owned),
+                ("duration_minutes", "60"),
+                ("justification", "owner decides"),
+            ],
+        )
+        .await
+        .to_string();
+    let not_owner = w
+        .approver
+        .call("/api/requests/decide", &decide(&id, "approve"))
+        .await;
+    assert_eq!(not_owner.status(), 403);
+    let inbox = owner.page_text(&format!("/o/{ORG}/requests")).await;
+    assert!(
+        !inbox.contains("Owned group"),
+        "owners see it only by link (they are not managers)"
+    );
+    owner
+        .call_ok("/api/requests/decide", &decide(&id, "approve"))
+        .await;
+    w.wait_for(&id, "active").await;
+    assert!(w.is_member().await);
+}

@@ -98,6 +98,34 @@ impl ItemKind {
     }
 }
 
+/// Who may request an item: anyone in one of the departments or a member of one of the
+/// JumpCloud groups; with neither listed, everyone.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Eligibility {
+    #[serde(default)]
+    pub departments: Vec<String>,
+    /// JumpCloud user group ids.
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+impl Eligibility {
+    pub fn is_everyone(&self) -> bool {
+        self.departments.is_empty() && self.groups.is_empty()
+    }
+
+    /// Whether someone in `department`, member of `groups`, may request the item.
+    pub fn admits(&self, department: Option<&str>, groups: &[String]) -> bool {
+        self.is_everyone()
+            || department.is_some_and(|department| {
+                self.departments
+                    .iter()
+                    .any(|listed| listed.eq_ignore_ascii_case(department))
+            })
+            || self.groups.iter().any(|group| groups.contains(group))
+    }
+}
+
 /// What an action request carries besides its target, stored as JSON on the request.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Details {
@@ -167,6 +195,20 @@ mod tests {
         assert!(ALL_KINDS.iter().filter(|kind| kind.is_action()).count() == 7);
         assert_eq!(ItemKind::Leaver.target(), Target::ExistingUser);
         assert_eq!(ItemKind::DeviceErase.target(), Target::Device);
+    }
+
+    #[test]
+    fn eligibility_admits_listed_departments_or_group_members() {
+        let everyone = Eligibility::default();
+        assert!(everyone.admits(None, &[]));
+        let restricted = Eligibility {
+            departments: vec!["Engineering".into()],
+            groups: vec!["g1".into()],
+        };
+        assert!(restricted.admits(Some("engineering"), &[]));
+        assert!(restricted.admits(Some("Sales"), &["g1".into()]));
+        assert!(!restricted.admits(Some("Sales"), &["g2".into()]));
+        assert!(!restricted.admits(None, &[]));
     }
 
     #[test]

@@ -212,6 +212,8 @@ fn CatalogForm(
     org: String,
     create: ServerAction<CreateCatalogItem>,
 ) -> impl IntoView {
+    let names: std::collections::HashMap<String, String> = groups.iter().cloned().collect();
+    let choices = groups.clone();
     view! {
         <section class="panel">
             <h2>"Catalog"</h2>
@@ -226,7 +228,15 @@ fn CatalogForm(
                             } else {
                                 item.durations.iter().map(|d| duration_label(*d)).collect::<Vec<_>>().join(", ")
                             };
-                            view! { <li><strong>{item.name}</strong> " — " {offered}</li> }
+                            let open_to = open_to(&item, &names);
+                            let owners = (!item.owners.is_empty()).then(|| format!("; owners {}", item.owners.join(", ")));
+                            view! {
+                                <li>
+                                    <strong>{item.name}</strong> " — " {offered} "; " {open_to}
+                                    {owners}
+                                    {format!("; unanswered requests expire after {}", duration_label(item.pending_expiry_minutes))}
+                                </li>
+                            }
                         }).collect_view()}
                     </ul>
                 }.into_any()
@@ -262,10 +272,51 @@ fn CatalogForm(
                     "Longest grant (minutes)"
                     <input type="number" name="max_duration_minutes" value="20160" min="1" required />
                 </label>
+                <label>
+                    "Unanswered requests expire after (days)"
+                    <input type="number" name="expire_after_days" value="7" min="1" max="365" required />
+                </label>
+                <label>
+                    "Who may request: departments (comma-separated; none listed and no group ticked = everyone)"
+                    <input type="text" name="departments" maxlength="500" />
+                </label>
+                <fieldset class="choices">
+                    <legend>"…or members of these groups"</legend>
+                    {choices.into_iter().enumerate().map(|(index, (id, name))| view! {
+                        <label class="check"><input type="checkbox" name=format!("eligible_groups[{index}]") value=id /> {name}</label>
+                    }).collect_view()}
+                </fieldset>
+                <label>
+                    "Group owners (emails, comma-separated; they approve where the policy names group owners)"
+                    <input type="text" name="owners" maxlength="1000" />
+                </label>
+                <label>
+                    "Approval policy (JSON; empty = the subject's manager or an org approver, 1 approval)"
+                    <textarea name="policy" rows="4" maxlength="5000" placeholder=POLICY_EXAMPLE></textarea>
+                </label>
                 <button type="submit" class="primary">"Add item"</button>
             </ActionForm>
         </section>
     }
+}
+
+/// What the policy field accepts: steps in order (each N of its approvers), and rules
+/// that approve short requests by themselves.
+const POLICY_EXAMPLE: &str = r#"{"steps": [{"name": "Manager", "approvers": [{"kind": "manager"}], "required": 1}, {"name": "Security", "approvers": [{"kind": "account", "email": "sec@example.com"}, {"kind": "group_owner"}, {"kind": "role", "role": "Admin"}], "required": 1}], "auto_approve": [{"name": "Short IT access", "max_duration_minutes": 480, "departments": ["IT"]}]}"#;
+
+/// "everyone", or the departments and groups an item is open to.
+fn open_to(item: &CatalogItemView, names: &std::collections::HashMap<String, String>) -> String {
+    if item.eligibility.is_everyone() {
+        return "open to everyone".into();
+    }
+    let mut who: Vec<String> = item.eligibility.departments.clone();
+    who.extend(item.eligibility.groups.iter().map(|id| {
+        format!(
+            "members of {}",
+            names.get(id).cloned().unwrap_or_else(|| id.clone())
+        )
+    }));
+    format!("open to {}", who.join(", "))
 }
 
 #[component]

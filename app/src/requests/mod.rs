@@ -66,6 +66,9 @@ pub struct CatalogItemView {
     /// Minutes; 0 is permanent.
     pub durations: Vec<i64>,
     pub max_duration_minutes: i64,
+    pub eligibility: items::Eligibility,
+    pub owners: Vec<String>,
+    pub pending_expiry_minutes: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +109,10 @@ pub async fn create_catalog_item(
     durations: Option<String>,
     max_duration_minutes: Option<i64>,
     policy: Option<String>,
+    departments: Option<String>,
+    #[server(default)] eligible_groups: Vec<String>,
+    owners: Option<String>,
+    expire_after_days: Option<i64>,
 ) -> Result<i64, AppError> {
     crate::error::with_http_status(
         ssr::create_item(
@@ -118,6 +125,10 @@ pub async fn create_catalog_item(
                 durations: durations.unwrap_or_default(),
                 max_duration_minutes: max_duration_minutes.unwrap_or(20_160),
                 policy,
+                departments: departments.unwrap_or_default(),
+                eligible_groups,
+                owners: owners.unwrap_or_default(),
+                expire_after_days: expire_after_days.unwrap_or(7),
             },
         )
         .await,
@@ -276,7 +287,7 @@ pub async fn list_requests(
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use super::items::{Details, ItemKind, Joiner, Target};
+    use super::items::{Details, Eligibility, ItemKind, Joiner, Target};
     use super::policy::{Decider, Policy};
     use super::store::{self, Decision, NewItem, NewRequest, RequestRow};
     use super::{CatalogItemView, RequestView, Verdict, worker};
@@ -298,6 +309,14 @@ pub(crate) mod ssr {
         pub durations: String,
         pub max_duration_minutes: i64,
         pub policy: Option<String>,
+        /// Comma-separated JumpCloud departments that may request; with no groups
+        /// either, everyone may.
+        pub departments: String,
+        /// JumpCloud group ids whose members may request.
+        pub eligible_groups: Vec<String>,
+        /// Comma-separated emails of the group's owners (approvers named `group_owner`).
+        pub owners: String,
+        pub expire_after_days: i64,
     }
 
     pub async fn create_item(org: &str, form: ItemForm) -> Result<i64, AppError> {
@@ -329,10 +348,40 @@ pub(crate) mod ssr {
             let what = format!("group {:?}", group.name);
             (
                 Some(group.id),
-                store::parse_durations(&form.durations),
+                store::checked_durations(&form.durations)?,
                 what,
             )
         };
+        let owners = store::split_list(&form.owners);
+        for owner in &owners {
+            crate::email::Email::parse(owner).map_err(|_| {
+                AppError::bad_request(format!("{owner:?} is not an email address."))
+            })?;
+        }
+        let eligible_groups: Vec<String> = form
+            .eligible_groups
+            .into_iter()
+            .filter(|id| !id.trim().is_empty())
+            .collect();
+        if !eligible_groups.is_empty() {
+            let known = context
+                .jumpcloud
+                .list_all_user_groups(&mut |_, _| {})
+                .await?;
+            if let Some(unknown) = eligible_groups
+                .iter()
+                .find(|id| !known.iter().any(|group| &group.id == *id))
+            {
+                return Err(AppError::bad_request(format!(
+                    "{unknown:?} is not a group of this organization."
+                )));
+            }
+        }
+        if !(1..=365).contains(&form.expire_after_days) {
+            return Err(AppError::bad_request(
+                "Unanswered requests expire after 1 to 365 days.",
+            ));
+        }
         if form.max_duration_minutes <= 0 {
             return Err(AppError::bad_request(
                 "The longest grant must be at least one minute.",
@@ -346,6 +395,12 @@ pub(crate) mod ssr {
             durations,
             max_duration_minutes: form.max_duration_minutes,
             policy,
+            pending_expiry_minutes: form.expire_after_days * 1440,
+            eligibility: Eligibility {
+                departments: store::split_list(&form.departments),
+                groups: eligible_groups,
+            },
+            owners,
         };
         let id = store::create_item(&state.db, context.org.id, new, state.clock.now()).await?;
         audit::org_action(
@@ -371,7 +426,7 @@ pub(crate) mod ssr {
     }
 
     /// The requester's own JumpCloud user, found by their sign-in email.
-    async fn own_directory_user(
+    pub(crate) async fn own_directory_user(
         context: &OrgContext,
     ) -> Result<Option<jumpcloud::users::SystemUser>, AppError> {
         let email = &context.account.email;
@@ -381,6 +436,57 @@ pub(crate) mod ssr {
             .await?
             .into_iter()
             .find(|user| user.email.eq_ignore_ascii_case(email)))
+    }
+
+    /// Whether the caller's directory user may request the item (by department or
+    /// group), asked of JumpCloud only when the item is not open to everyone.
+    async fn may_request(
+        context: &OrgContext,
+        rules: &Eligibility,
+        own: Option<&jumpcloud::users::SystemUser>,
+    ) -> Result<bool, AppError> {
+        if rules.is_everyone() {
+            return Ok(true);
+        }
+        let Some(user) = own else {
+            return Ok(false);
+        };
+        let groups: Vec<String> = if rules.groups.is_empty() {
+            Vec::new()
+        } else {
+            context
+                .jumpcloud
+                .list_user_member_of(&user.id)
+                .await?
+                .into_iter()
+                .map(|group| group.id)
+                .collect()
+        };
+        Ok(rules.admits(user.department.as_deref(), &groups))
+    }
+
+    async fn ensure_may_request(
+        context: &OrgContext,
+        item: &store::CatalogItem,
+        own: Option<&jumpcloud::users::SystemUser>,
+    ) -> Result<(), AppError> {
+        let rules = item.eligibility();
+        if rules.is_everyone() {
+            return Ok(());
+        }
+        let fetched;
+        let own = match own {
+            Some(user) => Some(user),
+            None => {
+                fetched = own_directory_user(context).await?;
+                fetched.as_ref()
+            }
+        };
+        if may_request(context, &rules, own).await? {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 
     fn justified(justification: &str) -> Result<&str, AppError> {
@@ -463,6 +569,7 @@ pub(crate) mod ssr {
                 "{email} is not a user in this organization's JumpCloud directory, so there is nobody to give access to."
             ))
         })?;
+        ensure_may_request(&context, &item, Some(&target)).await?;
         if let Some(group) = &item.jumpcloud_group_id {
             let memberships = context.jumpcloud.list_user_member_of(&target.id).await?;
             if memberships.iter().any(|found| &found.id == group) {
@@ -520,6 +627,7 @@ pub(crate) mod ssr {
             ));
         }
         let justification = justified(justification)?;
+        ensure_may_request(&context, &item, None).await?;
         let mut details = Details::default();
         let (target_id, target_email) = match kind.target() {
             Target::NewUser => {
@@ -713,11 +821,13 @@ pub(crate) mod ssr {
             .map(|account| account.email)
             .unwrap_or_default();
         let step = usize::try_from(request.step).unwrap_or(usize::MAX);
+        let owners = item.owners();
         let mut decider = Decider {
             email: &context.account.email,
             role: context.role,
             target_manager_email: None,
             requester_email: &requester,
+            group_owners: &owners,
         };
         // Only ask JumpCloud who the manager is when that could matter.
         let manager_email = if policy.may_decide(step, &decider) || !policy.names_manager(step) {

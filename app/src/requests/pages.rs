@@ -213,15 +213,44 @@ mod ssr {
         Ok(inbox)
     }
 
+    /// The catalog items the caller may request; the directory is asked about the
+    /// caller only when some item is not open to everyone.
+    async fn requestable(
+        context: &OrgContext,
+        items: Vec<store::CatalogItem>,
+    ) -> Result<Vec<crate::requests::CatalogItemView>, AppError> {
+        let rules: Vec<_> = items.iter().map(store::CatalogItem::eligibility).collect();
+        let own = if rules.iter().all(|rules| rules.is_everyone()) {
+            None
+        } else {
+            crate::requests::ssr::own_directory_user(context).await?
+        };
+        let groups: Vec<String> = match &own {
+            Some(user) if rules.iter().any(|rules| !rules.groups.is_empty()) => context
+                .jumpcloud
+                .list_user_member_of(&user.id)
+                .await?
+                .into_iter()
+                .map(|group| group.id)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let department = own.as_ref().and_then(|user| user.department.as_deref());
+        Ok(items
+            .iter()
+            .zip(&rules)
+            .filter(|(_, rules)| {
+                rules.is_everyone() || (own.is_some() && rules.admits(department, &groups))
+            })
+            .map(|(item, _)| item.view())
+            .collect())
+    }
+
     pub async fn page(org: &str, item: &str, text: Option<&str>) -> Result<RequestsPage, AppError> {
         let state = app_state()?;
         let context = authorize(&state, org, Capability::RequestAccess).await?;
         let org_id = context.org.id;
-        let catalog = store::items(&state.db, org_id)
-            .await?
-            .iter()
-            .map(store::CatalogItem::view)
-            .collect();
+        let catalog = requestable(&context, store::items(&state.db, org_id).await?).await?;
         let mine_filter = store::Filter {
             requester: Some(context.account.id),
             ..store::Filter::default()

@@ -31,6 +31,8 @@ pub enum Approver {
     Account { email: String },
     /// Anyone with this role (or a higher one) in the organization.
     Role { role: OrgRole },
+    /// The owners the catalog item names for its group.
+    GroupOwner,
 }
 
 /// A rule that approves matching requests without a person, recorded under its name.
@@ -51,6 +53,8 @@ pub struct Decider<'a> {
     /// The email of the target user's manager in JumpCloud, if they have one.
     pub target_manager_email: Option<&'a str>,
     pub requester_email: &'a str,
+    /// The emails the catalog item names as its group's owners.
+    pub group_owners: &'a [String],
 }
 
 impl Default for Policy {
@@ -110,6 +114,10 @@ impl Policy {
                 .is_some_and(|manager| manager.eq_ignore_ascii_case(decider.email)),
             Approver::Account { email } => email.eq_ignore_ascii_case(decider.email),
             Approver::Role { role } => decider.role >= *role,
+            Approver::GroupOwner => decider
+                .group_owners
+                .iter()
+                .any(|owner| owner.eq_ignore_ascii_case(decider.email)),
         })
     }
 
@@ -153,6 +161,7 @@ mod tests {
             role,
             target_manager_email: manager,
             requester_email: "requester@example.com",
+            group_owners: &[],
         }
     }
 
@@ -222,6 +231,25 @@ mod tests {
         assert!(!policy.is_last_step(0));
         assert!(policy.is_last_step(1));
         assert!(!policy.may_decide(2, &decider("sec@example.com", OrgRole::Admin, None)));
+    }
+
+    #[test]
+    fn group_owners_decide_when_the_step_names_them() {
+        let policy = Policy {
+            steps: vec![Step {
+                name: "Owner".into(),
+                approvers: vec![Approver::GroupOwner],
+                required: 1,
+            }],
+            auto_approve: vec![],
+        };
+        let owners = ["Owner@Example.com".to_string()];
+        let owner = Decider {
+            group_owners: &owners,
+            ..decider("owner@example.com", OrgRole::Requester, None)
+        };
+        assert!(policy.may_decide(0, &owner));
+        assert!(!policy.may_decide(0, &decider("owner@example.com", OrgRole::Admin, None)));
     }
 
     #[test]

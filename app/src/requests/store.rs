@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::on_db;
-use crate::requests::items::{Details, ItemKind};
+use crate::requests::items::{Details, Eligibility, ItemKind};
 use crate::requests::jobs::ENQUEUE;
 use crate::requests::policy::Policy;
 use crate::requests::{CatalogItemView, RequestView, Verdict};
@@ -25,6 +25,8 @@ pub struct CatalogItem {
     pub policy: String,
     pub pending_expiry_minutes: i64,
     pub enabled: bool,
+    pub eligibility: String,
+    pub owners: String,
 }
 
 impl CatalogItem {
@@ -43,6 +45,21 @@ impl CatalogItem {
         })
     }
 
+    pub fn eligibility(&self) -> Eligibility {
+        serde_json::from_str(&self.eligibility).unwrap_or_else(|error| {
+            tracing::error!(item = self.id, %error, "stored eligibility does not parse");
+            // Unreadable rules admit nobody rather than everybody.
+            Eligibility {
+                departments: vec![String::new()],
+                groups: Vec::new(),
+            }
+        })
+    }
+
+    pub fn owners(&self) -> Vec<String> {
+        split_list(&self.owners)
+    }
+
     pub fn view(&self) -> CatalogItemView {
         CatalogItemView {
             id: self.id,
@@ -51,18 +68,46 @@ impl CatalogItem {
             description: self.description.clone(),
             durations: self.durations(),
             max_duration_minutes: self.max_duration_minutes,
+            eligibility: self.eligibility(),
+            owners: self.owners(),
+            pending_expiry_minutes: self.pending_expiry_minutes,
         }
     }
 }
 
-pub fn parse_durations(text: &str) -> Vec<i64> {
+/// "a, b ,, c" → ["a", "b", "c"].
+pub fn split_list(text: &str) -> Vec<String> {
     text.split(',')
-        .filter_map(|part| part.trim().parse().ok())
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+pub fn parse_durations(text: &str) -> Vec<i64> {
+    split_list(text)
+        .iter()
+        .filter_map(|part| part.parse().ok())
+        .collect()
+}
+
+/// The durations an admin typed: every entry must be a whole number of minutes.
+pub fn checked_durations(text: &str) -> Result<Vec<i64>, AppError> {
+    split_list(text)
+        .iter()
+        .map(|part| {
+            part.parse::<i64>().map_err(|_| {
+                AppError::bad_request(format!(
+                    "{part:?} is not a number of minutes; list durations like 60, 480, 0."
+                ))
+            })
+        })
         .collect()
 }
 
 const ITEM: &str = "SELECT id, org_id, kind, name, description, jumpcloud_group_id, allowed_durations, \
-                    max_duration_minutes, policy, pending_expiry_minutes, enabled FROM catalog_items";
+                    max_duration_minutes, policy, pending_expiry_minutes, enabled, eligibility, owners \
+                    FROM catalog_items";
 
 pub async fn item(db: &Db, org_id: i64, id: i64) -> Result<CatalogItem, AppError> {
     let sql = format!("{ITEM} WHERE id = $1 AND org_id = $2");
@@ -91,6 +136,9 @@ pub struct NewItem<'a> {
     pub durations: Vec<i64>,
     pub max_duration_minutes: i64,
     pub policy: Policy,
+    pub pending_expiry_minutes: i64,
+    pub eligibility: Eligibility,
+    pub owners: Vec<String>,
 }
 
 pub async fn create_item(
@@ -115,11 +163,18 @@ pub async fn create_item(
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(",");
+    if new.pending_expiry_minutes <= 0 {
+        return Err(AppError::bad_request(
+            "Unanswered requests must expire after at least a minute.",
+        ));
+    }
     let policy = serde_json::to_string(&new.policy).map_err(|_| AppError::Internal)?;
+    let eligibility = serde_json::to_string(&new.eligibility).map_err(|_| AppError::Internal)?;
     on_db!(db, |pool| sqlx::query_scalar(
         "INSERT INTO catalog_items (org_id, kind, name, description, jumpcloud_group_id, \
-         allowed_durations, max_duration_minutes, policy, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
+         allowed_durations, max_duration_minutes, policy, created_at, pending_expiry_minutes, \
+         eligibility, owners) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id"
     )
     .bind(org_id)
     .bind(new.kind.as_str())
@@ -130,6 +185,9 @@ pub async fn create_item(
     .bind(new.max_duration_minutes)
     .bind(policy)
     .bind(now)
+    .bind(new.pending_expiry_minutes)
+    .bind(eligibility)
+    .bind(new.owners.join(","))
     .fetch_one(pool)
     .await)
     .map_err(|error| match AppError::from(error) {
