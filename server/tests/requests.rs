@@ -559,45 +559,9 @@ async fn extensions_move_the_end_reminders_come_once_and_admins_renew_or_revoke(
 #[tokio::test]
 async fn bulk_decisions_decide_each_ticked_request_and_say_which_were_not() {
     let w = world(50).await;
-    let second_group = w
-        .jumpcloud
-        .list_all_user_groups(&mut |_, _| {})
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|group| group.id != w.group_id)
-        .unwrap();
-    w.jumpcloud
-        .set_user_group_member(&second_group.id, GraphOp::Remove, &w.requester_user.id)
-        .await
-        .ok();
-    let second_item = w
-        .app
-        .call_ok(
-            "/api/requests/catalog/create",
-            &[
-                ("org", ORG),
-                ("name", "Second group"),
-                ("jumpcloud_group_id", second_group.id.as_str()),
-                ("durations", "60"),
-            ],
-        )
-        .await
-        .to_string();
+    let second_item = w.other_group_item("Second group").await;
     let first = w.submit("60").await;
-    let second = w
-        .requester
-        .call_ok(
-            "/api/requests/submit",
-            &[
-                ("org", ORG),
-                ("item_id", &second_item),
-                ("duration_minutes", "60"),
-                ("justification", "both"),
-            ],
-        )
-        .await
-        .to_string();
+    let second = w.submit_for(&second_item, "both").await;
     // One of them was decided a moment earlier by someone else.
     w.app
         .call_ok("/api/requests/decide", &decide(&second, "deny"))
@@ -625,19 +589,7 @@ async fn bulk_decisions_decide_each_ticked_request_and_say_which_were_not() {
     w.wait_for(&first, "active").await;
     assert_eq!(w.status(&second).await, "denied");
     // A row's own button decides that row only.
-    let third = w
-        .requester
-        .call_ok(
-            "/api/requests/submit",
-            &[
-                ("org", ORG),
-                ("item_id", &second_item),
-                ("duration_minutes", "60"),
-                ("justification", "asking again"),
-            ],
-        )
-        .await
-        .to_string();
+    let third = w.submit_for(&second_item, "asking again").await;
     assert_eq!(w.status(&third).await, "pending");
     let one = w
         .approver
@@ -725,7 +677,8 @@ async fn a_joiner_is_created_once_and_a_leaver_loses_groups_grants_and_device_ac
         )
         .await
         .ok();
-    let pending = w.submit_other_item().await;
+    let other = w.other_group_item("Other group").await;
+    let pending = w.submit_for(&other, "pending when they leave").await;
 
     // Leaver, asked by the approver about the requester, approved by the admin.
     let leaver_item = w.action_item("leaver").await;
@@ -781,42 +734,44 @@ async fn a_joiner_is_created_once_and_a_leaver_loses_groups_grants_and_device_ac
 }
 
 impl World {
-    /// A pending request of the requester for another item (a second group).
-    async fn submit_other_item(&self) -> String {
+    /// A catalog item for a group the requester is not in, other than the world's.
+    async fn other_group_item(&self, name: &str) -> String {
         let other_group = self
             .jumpcloud
             .list_all_user_groups(&mut |_, _| {})
             .await
             .unwrap()
             .into_iter()
-            .rev()
             .find(|group| group.id != self.group_id)
             .unwrap();
         self.jumpcloud
             .set_user_group_member(&other_group.id, GraphOp::Remove, &self.requester_user.id)
             .await
             .ok();
-        let item = self
-            .app
+        self.app
             .call_ok(
                 "/api/requests/catalog/create",
                 &[
                     ("org", ORG),
-                    ("name", "Other group"),
+                    ("name", name),
                     ("jumpcloud_group_id", other_group.id.as_str()),
                     ("durations", "60"),
                 ],
             )
             .await
-            .to_string();
+            .to_string()
+    }
+
+    /// The requester asks for an hour of an item; the request's id.
+    async fn submit_for(&self, item: &str, why: &str) -> String {
         self.requester
             .call_ok(
                 "/api/requests/submit",
                 &[
                     ("org", ORG),
-                    ("item_id", &item),
+                    ("item_id", item),
                     ("duration_minutes", "60"),
-                    ("justification", "pending when they leave"),
+                    ("justification", why),
                 ],
             )
             .await
@@ -899,19 +854,7 @@ async fn catalog_rules_decide_who_may_request_and_group_owners_approve() {
     .await
     .to_string();
     let owner = person(&w.app, "owner@example.com", "requester").await;
-    let id = w
-        .requester
-        .call_ok(
-            "/api/requests/submit",
-            &[
-                ("org", ORG),
-                ("item_id", &owned),
-                ("duration_minutes", "60"),
-                ("justification", "owner decides"),
-            ],
-        )
-        .await
-        .to_string();
+    let id = w.submit_for(&owned, "owner decides").await;
     let not_owner = w
         .approver
         .call("/api/requests/decide", &decide(&id, "approve"))

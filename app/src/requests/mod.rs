@@ -541,6 +541,47 @@ pub(crate) mod ssr {
         Ok(id)
     }
 
+    /// Group access asked for (or more of it): the requester's own, approved at once
+    /// when an auto-approve rule matches its duration and department.
+    struct GroupAsk<'a> {
+        item: &'a store::CatalogItem,
+        target_user_id: &'a str,
+        target_email: &'a str,
+        justification: &'a str,
+        duration: Option<i64>,
+        department: Option<&'a str>,
+        extends: Option<i64>,
+    }
+
+    async fn store_group_request(
+        state: &AppState,
+        context: &OrgContext,
+        ask: GroupAsk<'_>,
+    ) -> Result<i64, AppError> {
+        let policy = ask.item.policy()?;
+        let rule = policy
+            .auto_rule(ask.duration, ask.department)
+            .map(|rule| rule.name.clone());
+        let details = Details::default();
+        store_request(
+            state,
+            context,
+            NewRequest {
+                org_id: context.org.id,
+                item: ask.item,
+                requester_account_id: context.account.id,
+                target_user_id: ask.target_user_id,
+                target_email: ask.target_email,
+                justification: ask.justification,
+                duration_minutes: ask.duration,
+                details: &details,
+                extends_request_id: ask.extends,
+                auto_rule: rule.as_deref(),
+            },
+        )
+        .await
+    }
+
     pub async fn submit(
         org: &str,
         item_id: i64,
@@ -579,28 +620,16 @@ pub(crate) mod ssr {
                 )));
             }
         }
-        let policy = item.policy()?;
-        let rule = policy
-            .auto_rule(duration, target.department.as_deref())
-            .map(|rule| rule.name.clone());
-        let details = Details::default();
-        store_request(
-            &state,
-            &context,
-            NewRequest {
-                org_id: context.org.id,
-                item: &item,
-                requester_account_id: context.account.id,
-                target_user_id: &target.id,
-                target_email: &target.email,
-                justification,
-                duration_minutes: duration,
-                details: &details,
-                extends_request_id: None,
-                auto_rule: rule.as_deref(),
-            },
-        )
-        .await
+        let ask = GroupAsk {
+            item: &item,
+            target_user_id: &target.id,
+            target_email: &target.email,
+            justification,
+            duration,
+            department: target.department.as_deref(),
+            extends: None,
+        };
+        store_group_request(&state, &context, ask).await
     }
 
     /// The action form, before validation.
@@ -762,28 +791,16 @@ pub(crate) mod ssr {
             .await?
             .and_then(|user| user.department);
         let duration = duration_minutes.min(item.max_duration_minutes);
-        let policy = item.policy()?;
-        let rule = policy
-            .auto_rule(Some(duration), department.as_deref())
-            .map(|rule| rule.name.clone());
-        let details = Details::default();
-        store_request(
-            &state,
-            &context,
-            NewRequest {
-                org_id: context.org.id,
-                item: &item,
-                requester_account_id: context.account.id,
-                target_user_id: &grant.target_user_id,
-                target_email: &grant.target_email,
-                justification,
-                duration_minutes: Some(duration),
-                details: &details,
-                extends_request_id: Some(grant.id),
-                auto_rule: rule.as_deref(),
-            },
-        )
-        .await
+        let ask = GroupAsk {
+            item: &item,
+            target_user_id: &grant.target_user_id,
+            target_email: &grant.target_email,
+            justification,
+            duration: Some(duration),
+            department: department.as_deref(),
+            extends: Some(grant.id),
+        };
+        store_group_request(&state, &context, ask).await
     }
 
     /// The email of the JumpCloud manager of the request's subject, if it has one.
