@@ -871,3 +871,67 @@ async fn catalog_rules_decide_who_may_request_and_group_owners_approve() {
     w.wait_for(&id, "active").await;
     assert!(w.is_member().await);
 }
+
+#[tokio::test]
+async fn a_device_erase_cut_off_mid_send_waits_for_a_person_then_goes_once() {
+    let w = world(50).await;
+    let erase = w.action_item("device_erase").await;
+    let device = w
+        .jumpcloud
+        .list_all_systems(&mut |_, _| {})
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|system| matches!(system.os_family.as_deref(), Some("windows" | "linux")))
+        .unwrap();
+    let id = w
+        .requester
+        .call_ok(
+            "/api/requests/submit-action",
+            &[
+                ("org", ORG),
+                ("item_id", erase.as_str()),
+                ("justification", "stolen laptop"),
+                ("device", device.id.as_str()),
+            ],
+        )
+        .await
+        .to_string();
+    // As if an earlier attempt had marked the erase as going out and then died.
+    let db = w.app.db().await;
+    let row = app::requests::store::request_by_id(&db, id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut details = row.details();
+    details.sending_since = Some(1);
+    app::requests::store::set_progress(&db, row.id, &details, None)
+        .await
+        .unwrap();
+    w.sim.record_exchanges();
+    w.approver
+        .call_ok("/api/requests/decide", &decide(&id, "approve"))
+        .await;
+    w.wait_for(&id, "failed").await;
+    let erase_path = format!("/api/systems/{}/command/builtin/erase", device.id);
+    let erases = || {
+        w.sim
+            .exchanges()
+            .iter()
+            .filter(|exchange| exchange.path == erase_path)
+            .count()
+    };
+    assert_eq!(erases(), 0, "nothing is resent on a guess");
+    assert!(
+        w.view(&id).await["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("Check the device's command results")
+    );
+    // An admin who checked the device sends it again: once.
+    w.app
+        .call_ok("/api/requests/retry", &[("org", ORG), ("request_id", &id)])
+        .await;
+    w.wait_for(&id, "done").await;
+    assert_eq!(erases(), 1);
+}

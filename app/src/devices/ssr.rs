@@ -338,7 +338,7 @@ pub async fn run(
     let hostname = system.hostname.clone().unwrap_or_default();
     if needs_approval(command) && approval_required(&state.db, context.org.id).await? {
         return Err(AppError::bad_request(format!(
-            "This organization requires an approved request to {command} a device; nothing was sent."
+            "This organization requires an approved request to {command} a device; nothing was sent. Ask for it on the Requests page."
         )));
     }
     if !matches!(system.os_family.as_deref(), Some("linux" | "windows")) {
