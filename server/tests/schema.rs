@@ -79,7 +79,10 @@ async fn sqlite_upgrade_keeps_requests_and_accepts_action_items() {
     let dir = tempfile::tempdir().unwrap();
     let earlier = dir.path().join("earlier");
     std::fs::create_dir(&earlier).unwrap();
-    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/sqlite");
+    // At run time: the compile-time value may name another checkout sharing the target dir.
+    let crate_dir = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    let folder = std::path::Path::new(&crate_dir).join("../migrations/sqlite");
     for entry in std::fs::read_dir(&folder).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();

@@ -129,7 +129,11 @@ impl Spec {
         let apis = SPEC_FILES
             .iter()
             .map(|file| {
-                let location = format!("{}/spec/{file}", env!("CARGO_MANIFEST_DIR"));
+                // Cargo sets this when it runs the test; the compile-time value may name
+                // another checkout whose build shares CARGO_TARGET_DIR.
+                let crate_dir = std::env::var("CARGO_MANIFEST_DIR")
+                    .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+                let location = format!("{crate_dir}/spec/{file}");
                 let text = std::fs::read_to_string(&location)
                     .unwrap_or_else(|error| panic!("reading {location}: {error}"));
                 let document: Value = serde_json::from_str(&text)
