@@ -27,6 +27,8 @@ pub mod clock;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
+pub mod leases;
+#[cfg(feature = "ssr")]
 pub mod notifications;
 #[cfg(feature = "ssr")]
 pub mod state;

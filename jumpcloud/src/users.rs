@@ -102,7 +102,7 @@ pub struct MfaEnrollment {
 
 /// Profile fields to write. Only the fields set are sent, and a v1 PUT changes only the
 /// fields sent (NOTES §19).
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct UserFields {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,

@@ -9,7 +9,7 @@ use app::state::AppState;
 pub async fn run(state: AppState, interval: Duration) {
     let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
     loop {
-        if let Err(error) = sweep(&state).await {
+        if let Err(error) = sweep(&state, &owner).await {
             tracing::error!(%error, "request sweep failed");
         }
         loop {

@@ -176,6 +176,49 @@ async fn two_instances_share_sessions_and_carry_out_each_approval_once() {
         )
         .await;
 
+    // A bulk run started through the first instance: its progress and results page is
+    // served by the second.
+    let keys: Vec<String> = (0..users.len()).map(|i| format!("ids[{i}]")).collect();
+    let mut form = vec![("org", ORG), ("action", "unlock")];
+    form.extend(
+        keys.iter()
+            .map(String::as_str)
+            .zip(users.iter().map(|user| user.id.as_str())),
+    );
+    let run = admin_a
+        .post_form(
+            "/api/users/bulk/run",
+            &format!("/o/{ORG}/users/bulk"),
+            &form,
+        )
+        .await;
+    let results = common::location(&run);
+    assert!(results.contains("results="), "{results}");
+    let mut finished = String::new();
+    for _ in 0..100 {
+        let page = admin_b.page_text(&results).await;
+        if !page.contains("bulk-progress") {
+            finished = page;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let summary = finished
+        .split("data-testid=\"bulk-result-summary\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_default()
+        .to_string();
+    let counted: usize = summary
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse::<usize>().ok())
+        .sum();
+    assert_eq!(
+        counted,
+        users.len(),
+        "every user's outcome, read on the other instance: {summary:?}"
+    );
+
     let already: Vec<String> = jumpcloud
         .list_user_member_of(&requester_user.id)
         .await

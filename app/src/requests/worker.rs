@@ -48,13 +48,21 @@ pub async fn run_once(state: &AppState, owner: &str) -> Result<bool, AppError> {
     Ok(true)
 }
 
-/// Housekeeping, once per wake of each instance's worker; every statement is
-/// conditional, so instances sweeping at the same moment change each thing once.
-/// Pending requests nobody answered in time expire; grants whose end has come get their
-/// revoke job; grants ending soon remind their requester once.
-pub async fn sweep(state: &AppState) -> Result<(), AppError> {
+/// The lease that makes one instance at a time the sweeper.
+const SWEEP_LEASE: &str = "requests.sweep";
+
+/// Housekeeping, on each wake of the worker of the instance holding the sweep lease
+/// (another takes over within a lease period if it dies). Every statement is also
+/// conditional, so even two sweeps at once would change each thing once. Pending
+/// requests nobody answered in time expire; grants whose end has come get their revoke
+/// job; grants ending soon remind their requester once; expired handoffs go.
+pub async fn sweep(state: &AppState, owner: &str) -> Result<(), AppError> {
     let db = &state.db;
     let now = state.clock.now();
+    if !crate::leases::acquire(db, SWEEP_LEASE, owner, now, jobs::LEASE_SECONDS).await? {
+        return Ok(());
+    }
+    crate::users::handoff::stored::forget_expired(db, now).await?;
     on_db!(db, |pool| sqlx::query(
         "UPDATE requests SET status = 'expired', version = version + 1 \
          WHERE status = 'pending' AND expires_at <= $1"

@@ -341,7 +341,7 @@ mod ssr {
                 }
             })
         };
-        let token = runs::start(&state, context.account.id, ids.len(), work);
+        let token = runs::start(&state, context.account.id, ids.len(), work).await?;
         leptos_axum::redirect(&format!(
             "{}/bulk?results={token}",
             crate::users::users_path(&context.org.slug)
@@ -352,7 +352,7 @@ mod ssr {
     pub async fn progress(org: &str, token: &str) -> Result<Option<RunProgress>, AppError> {
         let state = app_state()?;
         let context = authorize(&state, org, Capability::ManageDirectory).await?;
-        Ok(runs::progress(&state, context.account.id, token))
+        runs::progress(&state, context.account.id, token).await
     }
 }
 

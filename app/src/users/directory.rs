@@ -21,12 +21,9 @@ const JUMPCLOUD_MAX_LIMIT: u64 = 100;
 #[derive(Default)]
 pub struct UsersState {
     pub cache: UserCache,
-    /// A generated temporary password, on its way to the page that shows it once.
+    /// A generated temporary password, on its way to the page that shows it once
+    /// (never stored, so in memory).
     pub passwords: Handoff<jumpcloud::Secret>,
-    /// Bulk actions and imports running or finished, read by their results page.
-    pub runs: Handoff<std::sync::Arc<super::runs::Run>>,
-    /// A previewed CSV import, waiting for the admin to confirm it.
-    pub imports: Handoff<super::import::ssr::PendingImport>,
 }
 
 pub fn status_of(user: &SystemUser) -> UserStatus {

@@ -79,7 +79,8 @@ pub(crate) mod ssr {
     use std::collections::HashSet;
 
     use futures::{StreamExt, stream};
-    use jumpcloud::users::NewUser;
+    use jumpcloud::users::{NewUser, UserFields, UserState};
+    use serde::{Deserialize, Serialize};
 
     use super::{ImportPreview, ImportRow, ImportView, MAX_ROWS, RowVerdict};
     use crate::error::AppError;
@@ -89,15 +90,59 @@ pub(crate) mod ssr {
     use crate::users::UserOutcome;
     use crate::users::actions::ssr::record;
     use crate::users::create::ssr::{NewUserInput, validated};
+    use crate::users::handoff::stored;
     use crate::users::runs::{self, CONCURRENCY};
 
-    /// A previewed import: the rows as shown, and the users to create.
-    #[derive(Clone)]
-    pub struct PendingImport {
+    /// A previewed import, kept in the database until confirmed: the rows as shown,
+    /// and the users to create.
+    #[derive(Serialize, Deserialize)]
+    struct PendingImport {
         org_id: i64,
         rows: Vec<ImportRow>,
-        to_create: Vec<(usize, NewUser)>,
+        to_create: Vec<PendingUser>,
     }
+
+    /// A user the import will create (a [`NewUser`] without a password, as stored).
+    #[derive(Serialize, Deserialize)]
+    struct PendingUser {
+        line: usize,
+        username: String,
+        email: String,
+        active: bool,
+        fields: UserFields,
+    }
+
+    impl PendingUser {
+        fn new(line: usize, user: NewUser) -> Self {
+            PendingUser {
+                line,
+                username: user.username,
+                email: user.email,
+                active: user.state == Some(UserState::Activated),
+                fields: user.fields,
+            }
+        }
+
+        fn into_new_user(self) -> (usize, NewUser) {
+            let state = if self.active {
+                UserState::Activated
+            } else {
+                UserState::Staged
+            };
+            let user = NewUser {
+                username: self.username,
+                email: self.email,
+                state: Some(state),
+                password: None,
+                fields: self.fields,
+            };
+            (self.line, user)
+        }
+    }
+
+    const KIND: &str = "import";
+    /// Long enough to read the preview and confirm it.
+    const PREVIEW_SECONDS: i64 = 1800;
 
     /// One CSV record, by the header's column names.
     #[derive(Debug, Default, PartialEq, Eq)]
@@ -285,19 +330,19 @@ pub(crate) mod ssr {
                     row.verdict =
                         RowVerdict::Invalid("the username appears earlier in the CSV".into());
                 } else {
-                    to_create.push((row.line, user));
+                    to_create.push(PendingUser::new(row.line, user));
                 }
             }
             rows.push(row);
         }
-        let token = state.users.imports.leave(
-            context.account.id,
-            PendingImport {
-                org_id: context.org.id,
-                rows,
-                to_create,
-            },
-        );
+        let pending = PendingImport {
+            org_id: context.org.id,
+            rows,
+            to_create,
+        };
+        let expires_at = state.clock.now() + PREVIEW_SECONDS;
+        let token =
+            stored::leave(&state.db, context.account.id, KIND, &pending, expires_at).await?;
         leptos_axum::redirect(&format!(
             "{}/import?preview={token}",
             crate::users::users_path(&context.org.slug)
@@ -348,25 +393,26 @@ pub(crate) mod ssr {
     pub async fn run(org: &str, token: &str) -> Result<(), AppError> {
         let state = app_state()?;
         let context = authorize(&state, org, Capability::ManageDirectory).await?;
-        let pending = state
-            .users
-            .imports
-            .take(context.account.id, token)
-            .filter(|pending| pending.org_id == context.org.id)
-            .ok_or_else(|| {
-                AppError::bad_request(
-                    "This preview has expired or was already imported; upload the CSV again.",
-                )
-            })?;
+        let now = state.clock.now();
+        let pending =
+            stored::take::<PendingImport>(&state.db, context.account.id, KIND, token, now)
+                .await?
+                .filter(|pending| pending.org_id == context.org.id)
+                .ok_or_else(|| {
+                    AppError::bad_request(
+                        "This preview has expired or was already imported; upload the CSV again.",
+                    )
+                })?;
         let total = pending.to_create.len();
         let work = {
             let (state, context) = (state.clone(), context.clone());
-            stream::iter(pending.to_create).map(move |(line, user)| {
+            stream::iter(pending.to_create).map(move |pending| {
+                let (line, user) = pending.into_new_user();
                 let (state, context) = (state.clone(), context.clone());
                 async move { create(&state, &context, line, user).await }
             })
         };
-        let token = runs::start(&state, context.account.id, total, work);
+        let token = runs::start(&state, context.account.id, total, work).await?;
         leptos_axum::redirect(&format!(
             "{}/import?results={token}",
             crate::users::users_path(&context.org.slug)
@@ -383,18 +429,22 @@ pub(crate) mod ssr {
         let context = authorize(&state, org, Capability::ManageDirectory).await?;
         Ok(match (preview, results) {
             (_, Some(token)) => {
-                ImportView::Results(runs::progress(&state, context.account.id, &token))
+                ImportView::Results(runs::progress(&state, context.account.id, &token).await?)
             }
             (Some(token), None) => ImportView::Preview(
-                state
-                    .users
-                    .imports
-                    .peek(context.account.id, &token)
-                    .filter(|pending| pending.org_id == context.org.id)
-                    .map(|pending| ImportPreview {
-                        rows: pending.rows,
-                        token,
-                    }),
+                stored::peek::<PendingImport>(
+                    &state.db,
+                    context.account.id,
+                    KIND,
+                    &token,
+                    state.clock.now(),
+                )
+                .await?
+                .filter(|pending| pending.org_id == context.org.id)
+                .map(|pending| ImportPreview {
+                    rows: pending.rows,
+                    token,
+                }),
             ),
             (None, None) => ImportView::Start,
         })

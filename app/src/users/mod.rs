@@ -20,7 +20,7 @@ pub(crate) mod directory;
 #[cfg(feature = "ssr")]
 pub mod export;
 #[cfg(feature = "ssr")]
-mod handoff;
+pub(crate) mod handoff;
 #[cfg(feature = "ssr")]
 pub(crate) mod runs;
 
