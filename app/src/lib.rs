@@ -2,6 +2,7 @@
 //! the domain modules the server functions call; nothing below a server function knows
 //! about HTML.
 
+pub mod audit;
 pub mod auth;
 pub mod components;
 pub mod devices;
@@ -12,7 +13,6 @@ pub mod groups;
 pub mod home;
 pub mod layout;
 pub mod requests;
-pub mod sections;
 pub mod settings;
 pub mod shell;
 pub mod sso;
@@ -20,8 +20,6 @@ pub mod tenants;
 pub mod users;
 pub mod when;
 
-#[cfg(feature = "ssr")]
-pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod clock;
 #[cfg(feature = "ssr")]

@@ -5,6 +5,7 @@ use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
+use crate::audit::AuditPage;
 use crate::auth::LoginPage;
 use crate::components::{DemoBanner, NotFound};
 use crate::devices::{DevicePage, DevicesPage};
@@ -17,7 +18,6 @@ use crate::groups::{GroupPage, GroupsPage};
 use crate::home::{HomePage, OrgHomePage};
 use crate::layout::SignedInLayout;
 use crate::requests::{ManageRequestsRoute, RequestHistoryRoute, RequestsRoute};
-use crate::sections::SectionPage;
 use crate::settings::{ConnectionPage, ConnectionsPage, PeoplePage, SettingsPage, SsoSettingsPage};
 use crate::users::{BulkPage, CheckUsersPage, CreateUserPage, ImportPage, UserPage, UsersPage};
 
@@ -91,7 +91,7 @@ fn Root() -> impl IntoView {
                 <Route path=path!("o/:org/commands") view=CommandsPage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/commands/:id") view=CommandPage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/directory") view=DirectoryPage ssr=SsrMode::Async />
-                <Route path=path!("o/:org/:section") view=SectionPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/audit") view=AuditPage ssr=SsrMode::Async />
                 <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />
                 <Route
                     path=path!("settings/connections")

@@ -30,6 +30,18 @@ pub enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Recompute the audit log's hash chain; exit 1 naming the first entry that does not
+    /// match (it, or the one before it, was changed or removed).
+    Verify,
 }
 
 #[derive(Args, Debug, Clone)]

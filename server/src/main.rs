@@ -5,7 +5,7 @@ use clap::Parser;
 use app::auth::{accounts, password};
 use app::db::Db;
 use app::email::Email;
-use server::config::{Cli, Command, Settings};
+use server::config::{AuditCommand, Cli, Command, Settings};
 use server::startup::Application;
 use server::telemetry;
 
@@ -19,6 +19,9 @@ async fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.settings).await,
         Command::ResetPassword { email } => reset_password(&cli.settings, &email).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => verify_audit_log(&cli.settings).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -64,6 +67,27 @@ async fn reset_password(settings: &Settings, email: &str) -> Result<(), String> 
         println!("Password for {email} updated.");
     }
     Ok(())
+}
+
+async fn verify_audit_log(settings: &Settings) -> Result<(), String> {
+    let db = Db::connect(&settings.database_url())
+        .await
+        .map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    let verification = app::audit::verify(&db).await.map_err(|e| e.to_string())?;
+    match verification.first_broken {
+        None => {
+            println!("The audit log is intact: {} entries.", verification.entries);
+            Ok(())
+        }
+        Some(entry) => Err(format!(
+            "the audit log is broken at entry {} ({} {} {}): it, or the entry before it, was changed or removed.",
+            entry.seq,
+            app::when::minute(entry.at),
+            entry.action,
+            entry.target
+        )),
+    }
 }
 
 /// Ctrl-C or SIGTERM: stop accepting connections and let requests in flight finish.

@@ -84,6 +84,10 @@ pub fn router(
             "/o/{org}/users/export.json",
             get(app::users::export::export_json),
         )
+        .route(
+            "/o/{org}/audit/export.csv",
+            get(app::audit::export::export_csv),
+        )
         .route("/o/{org}/devices/fleet.csv", get(app::devices::fleet_csv))
         .leptos_routes(&state, route_list(), page)
         .fallback(move |request: Request<Body>| not_found(request))

@@ -157,30 +157,110 @@ pub async fn owner_action(
     .await
 }
 
-/// Recomputes the chain; the first entry whose hash does not match, if any.
-pub async fn first_broken_entry(db: &Db) -> Result<Option<i64>, AppError> {
-    let entries: Vec<Entry> = on_db!(db, |pool| sqlx::query_as::<_, Entry>(
-        "SELECT seq, at, actor, org_id, action, target, summary, result, prev_hash, hash \
-         FROM audit_log ORDER BY seq"
-    )
-    .fetch_all(pool)
-    .await)?;
+/// What a check of the whole chain found.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub entries: i64,
+    /// The first entry whose hash or link does not match: it, or the one before it, was
+    /// changed or removed.
+    pub first_broken: Option<Entry>,
+}
+
+/// Recomputes the chain from the first entry, page by page.
+pub async fn verify(db: &Db) -> Result<Verification, AppError> {
+    const PAGE: i64 = 5_000;
     let mut prev = GENESIS.to_string();
-    for entry in entries {
-        let event = Event {
-            actor: &entry.actor,
-            org_id: entry.org_id,
-            action: &entry.action,
-            target: &entry.target,
-            summary: &entry.summary,
-            result: &entry.result,
+    let mut after = 0_i64;
+    let mut entries = 0_i64;
+    loop {
+        let page: Vec<Entry> = on_db!(db, |pool| sqlx::query_as::<_, Entry>(
+            "SELECT seq, at, actor, org_id, action, target, summary, result, prev_hash, hash \
+             FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+        )
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(pool)
+        .await)?;
+        let Some(last) = page.last() else {
+            return Ok(Verification {
+                entries,
+                first_broken: None,
+            });
         };
-        if entry.prev_hash != prev || chain_hash(&prev, entry.at, &event) != entry.hash {
-            return Ok(Some(entry.seq));
+        after = last.seq;
+        for entry in page {
+            entries += 1;
+            let event = Event {
+                actor: &entry.actor,
+                org_id: entry.org_id,
+                action: &entry.action,
+                target: &entry.target,
+                summary: &entry.summary,
+                result: &entry.result,
+            };
+            if entry.prev_hash != prev || chain_hash(&prev, entry.at, &event) != entry.hash {
+                return Ok(Verification {
+                    entries,
+                    first_broken: Some(entry),
+                });
+            }
+            prev = entry.hash;
         }
-        prev = entry.hash;
     }
-    Ok(None)
+}
+
+/// The first entry whose hash does not match, if any.
+pub async fn first_broken_entry(db: &Db) -> Result<Option<i64>, AppError> {
+    Ok(verify(db).await?.first_broken.map(|entry| entry.seq))
+}
+
+/// Which entries of one organization an audit search returns; `None` leaves a filter off.
+#[derive(Debug, Clone, Default)]
+pub struct Search<'a> {
+    /// Part of the actor (an email), case-insensitive.
+    pub actor: Option<&'a str>,
+    /// Part of the action, such as `request.` or `user.suspended`.
+    pub action: Option<&'a str>,
+    /// Part of the target, such as `user 5f0c…` or `request 12`.
+    pub target: Option<&'a str>,
+    /// Unix seconds, inclusive.
+    pub from: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub until: Option<i64>,
+    /// Entries before this sequence number (the next page).
+    pub before: Option<i64>,
+}
+
+fn contains(text: Option<&str>) -> Option<String> {
+    text.map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(|text| format!("%{}%", text.to_lowercase()))
+}
+
+/// An organization's entries matching `search`, newest first, at most `limit`.
+pub async fn search(
+    db: &Db,
+    org_id: i64,
+    search: &Search<'_>,
+    limit: i64,
+) -> Result<Vec<Entry>, AppError> {
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Entry>(
+        "SELECT seq, at, actor, org_id, action, target, summary, result, prev_hash, hash \
+         FROM audit_log WHERE org_id = $1 AND ($2 IS NULL OR LOWER(actor) LIKE $2) \
+         AND ($3 IS NULL OR LOWER(action) LIKE $3) AND ($4 IS NULL OR LOWER(target) LIKE $4) \
+         AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at < $6) AND ($7 IS NULL OR seq < $7) \
+         ORDER BY seq DESC LIMIT $8"
+    )
+    .bind(org_id)
+    .bind(contains(search.actor))
+    .bind(contains(search.action))
+    .bind(contains(search.target))
+    .bind(search.from)
+    .bind(search.until)
+    .bind(search.before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await)?)
 }
 
 /// The newest entries of one organization about one target (e.g. `user {id}`), newest
