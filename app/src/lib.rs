@@ -12,6 +12,7 @@ pub mod error;
 pub mod groups;
 pub mod home;
 pub mod layout;
+pub mod notifications;
 pub mod requests;
 pub mod settings;
 pub mod shell;
@@ -26,8 +27,6 @@ pub mod clock;
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod leases;
-#[cfg(feature = "ssr")]
-pub mod notifications;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]

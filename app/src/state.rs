@@ -25,6 +25,12 @@ pub struct AppState {
     pub sso: Option<crate::sso::SsoProvider>,
     /// The users pages' short JumpCloud cache and one-time handoffs.
     pub users: std::sync::Arc<crate::users::UsersState>,
+    /// Notification email, when an SMTP server is configured.
+    pub mailer: Option<crate::notifications::mail::Mailer>,
+    /// For webhooks.
+    pub http: reqwest::Client,
+    /// `LANYARD_PUBLIC_URL` without its trailing slash: links in notifications.
+    pub public_url: Option<String>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -133,10 +133,77 @@ pub struct Settings {
     pub test_hooks: bool,
     #[command(flatten)]
     pub oidc: OidcSettings,
+
+    #[command(flatten)]
+    pub smtp: SmtpSettings,
 }
 
 /// Single sign-on with an OpenID Connect provider (JumpCloud or any other). Off unless the
 /// issuer and client id are both set. The redirect URL to register at the provider is
+/// The SMTP server notification email goes through; without a host, no email is sent
+/// (webhooks still are).
+#[derive(Args, Debug, Clone, Default)]
+pub struct SmtpSettings {
+    /// SMTP server host, e.g. smtp.example.com.
+    #[arg(long = "smtp-host", env = "LANYARD_SMTP_HOST", global = true)]
+    pub host: Option<String>,
+    /// Port; by default 587 for starttls, 465 for tls, 25 for none.
+    #[arg(long = "smtp-port", env = "LANYARD_SMTP_PORT", global = true)]
+    pub port: Option<u16>,
+    /// How the connection is protected: starttls, tls, or none (a local relay only).
+    #[arg(long = "smtp-tls", env = "LANYARD_SMTP_TLS", value_enum, default_value_t = SmtpTls::Starttls, global = true)]
+    pub tls: SmtpTls,
+    #[arg(long = "smtp-username", env = "LANYARD_SMTP_USERNAME", global = true)]
+    pub username: Option<String>,
+    #[arg(
+        long = "smtp-password",
+        env = "LANYARD_SMTP_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    pub password: Option<String>,
+    /// The From address of notification email.
+    #[arg(
+        long = "smtp-from",
+        env = "LANYARD_SMTP_FROM",
+        default_value = "Lanyard <lanyard@localhost>",
+        global = true
+    )]
+    pub from: String,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SmtpTls {
+    None,
+    #[default]
+    Starttls,
+    Tls,
+}
+
+impl SmtpSettings {
+    /// The mail settings, when a host is configured.
+    pub fn mail(&self) -> Option<app::notifications::mail::MailSettings> {
+        use app::notifications::mail::{MailSettings, Tls};
+        let host = self
+            .host
+            .as_deref()
+            .map(str::trim)
+            .filter(|host| !host.is_empty())?;
+        Some(MailSettings {
+            host: host.to_string(),
+            port: self.port,
+            tls: match self.tls {
+                SmtpTls::None => Tls::None,
+                SmtpTls::Starttls => Tls::StartTls,
+                SmtpTls::Tls => Tls::Tls,
+            },
+            username: self.username.clone(),
+            password: self.password.clone().map(jumpcloud::Secret::new),
+            from: self.from.clone(),
+        })
+    }
+}
+
 /// `{LANYARD_PUBLIC_URL}/auth/oidc/callback`, or `http://{listen address}/auth/oidc/callback`
 /// without a public URL (an unspecified address such as 0.0.0.0 becomes `localhost`).
 #[derive(Args, Debug, Clone, Default)]

@@ -44,6 +44,8 @@ pub enum StartupError {
     Demo(#[source] AppError),
     #[error("{0}")]
     Vault(#[from] VaultError),
+    #[error("{0}")]
+    Mail(String),
     #[error("cannot create the JumpCloud client: {0}")]
     JumpCloud(#[source] jumpcloud::Error),
     #[error("{0}")]
@@ -122,6 +124,17 @@ impl Application {
             work_queued: Default::default(),
             sso: oidc.as_ref().map(Oidc::provider),
             users: Default::default(),
+            mailer: settings
+                .smtp
+                .mail()
+                .map(|mail| app::notifications::mail::Mailer::new(&mail))
+                .transpose()
+                .map_err(StartupError::Mail)?,
+            http: app::notifications::webhook_client().map_err(StartupError::Mail)?,
+            public_url: settings
+                .public_url
+                .as_ref()
+                .map(|url| url.as_str().trim_end_matches('/').to_string()),
         };
         tokio::spawn(crate::worker::run(
             state.clone(),

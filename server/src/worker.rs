@@ -22,6 +22,9 @@ pub async fn run(state: AppState, interval: Duration) {
                 }
             }
         }
+        if let Err(error) = app::notifications::deliver_due(&state).await {
+            tracing::error!(%error, "notification delivery failed");
+        }
         tokio::select! {
             () = tokio::time::sleep(interval) => {}
             () = state.work_queued.notified() => {}

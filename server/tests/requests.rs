@@ -41,12 +41,16 @@ async fn person(app: &TestApp, email: &str, role: &str) -> TestApp {
 }
 
 async fn world(worker_interval_ms: u64) -> World {
+    world_with(|settings| settings.worker_interval_ms = worker_interval_ms).await
+}
+
+async fn world_with(adjust: impl FnOnce(&mut server::config::Settings)) -> World {
     let sim = Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), &SimConfig::default())
         .await
         .unwrap();
     let app = spawn_app_with(|settings| {
         settings.demo = DemoMode::Off;
-        settings.worker_interval_ms = worker_interval_ms;
+        adjust(settings);
     })
     .await;
     app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -934,4 +938,223 @@ async fn a_device_erase_cut_off_mid_send_waits_for_a_person_then_goes_once() {
         .await;
     w.wait_for(&id, "done").await;
     assert_eq!(erases(), 1);
+}
+
+/// Debian's `aiosmtpd` on a free loopback port, keeping what it receives in a maildir.
+struct SmtpSink {
+    process: std::process::Child,
+    port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl SmtpSink {
+    fn start() -> SmtpSink {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let maildir = tempfile::tempdir().unwrap();
+        let process = std::process::Command::new("/usr/bin/aiosmtpd")
+            .args(["-n", "-l", &format!("127.0.0.1:{port}"), "-c"])
+            .arg("aiosmtpd.handlers.Mailbox")
+            .arg(maildir.path().join("box"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!("Debian's python3-aiosmtpd is needed (scripts/test installs it): {error}")
+            });
+        // Owned from here: dropping the sink (also on a panic) stops the process.
+        let sink = SmtpSink {
+            process,
+            port,
+            maildir,
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return sink;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("aiosmtpd did not start");
+    }
+
+    /// Every message received so far, whole.
+    fn messages(&self) -> Vec<String> {
+        let new = self.maildir.path().join("box").join("new");
+        std::fs::read_dir(new)
+            .map(|entries| {
+                entries
+                    .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A webhook receiver on loopback: what was posted to it, as JSON.
+async fn webhook_receiver() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+#[tokio::test]
+async fn approvers_and_requesters_hear_by_email_and_webhook_and_a_dead_smtp_server_blocks_nothing()
+{
+    let mut sink = SmtpSink::start();
+    let port = sink.port;
+    let w = world_with(|settings| {
+        settings.worker_interval_ms = 50;
+        settings.smtp.host = Some("127.0.0.1".into());
+        settings.smtp.port = Some(port);
+        settings.smtp.tls = server::config::SmtpTls::None;
+        settings.smtp.from = "Lanyard <lanyard@example.com>".into();
+        settings.public_url = Some("http://lanyard.example".parse().unwrap());
+    })
+    .await;
+    let (hook, posted) = webhook_receiver().await;
+    w.app
+        .call_ok(
+            "/api/notifications/settings/save",
+            &[
+                ("org", ORG),
+                ("email", "on"),
+                ("webhook_url", hook.as_str()),
+                ("webhook_format", "json"),
+            ],
+        )
+        .await;
+
+    // Asked: the approvers hear of it (the org approver and the JumpCloud manager).
+    let id = w.submit("60").await;
+    wait_until("the approver's email", || {
+        sink.messages().iter().any(|message| {
+            message.contains("X-RcptTo: approver@example.com") && message.contains("your decision")
+        })
+    })
+    .await;
+    assert!(
+        sink.messages()
+            .iter()
+            .any(|message| message.contains(&format!("X-RcptTo: {}", w.manager_email))),
+        "the manager was told too"
+    );
+    wait_until("the webhook", || {
+        posted
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|body| body["kind"] == "request.asked")
+    })
+    .await;
+    let link = posted.lock().unwrap()[0]["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(link, format!("http://lanyard.example/o/{ORG}/requests"));
+
+    // Decided: the requester hears of it.
+    w.approver
+        .call_ok("/api/requests/decide", &decide(&id, "approve"))
+        .await;
+    let requester = w.requester_user.email.clone();
+    wait_until("the requester's email", || {
+        sink.messages().iter().any(|message| {
+            message.contains(&format!("X-RcptTo: {requester}")) && message.contains("approved")
+        })
+    })
+    .await;
+    w.wait_for(&id, "active").await;
+
+    // The SMTP server goes away: the next request is still decided and carried out; its
+    // notification is retried, then failed with the error, and nothing else is lost.
+    sink.stop();
+    w.change_grants(&[&id], "revoke", None).await;
+    w.wait_for(&id, "revoked").await;
+    let second = w.submit("480").await;
+    w.approver
+        .call_ok("/api/requests/decide", &decide(&second, "approve"))
+        .await;
+    w.wait_for(&second, "active").await;
+    let db = w.app.db().await;
+    let delivery = || async {
+        let key = format!("request.approved:{second}");
+        app::on_db!(&db, |pool| {
+            sqlx::query_as::<_, (String, i64, Option<String>, Option<String>)>(
+            "SELECT status, attempts, last_error, webhook_result FROM notifications WHERE dedupe_key = $1"
+        )
+        .bind(&key)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        })
+    };
+    for _ in 0..40 {
+        if delivery().await.0 == "failed" {
+            break;
+        }
+        // Move past the backoff to the next attempt.
+        w.advance_clock(600).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, attempts, error, webhook) = delivery().await;
+    assert_eq!(status, "failed");
+    assert_eq!(attempts, app::notifications::MAX_ATTEMPTS);
+    assert!(error.unwrap_or_default().contains("SMTP"));
+    assert_eq!(
+        webhook.as_deref(),
+        Some("sent"),
+        "the webhook was delivered once, not retried"
+    );
+    assert_eq!(
+        posted
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|body| body["subject"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(&format!("#{second} ")))
+            .count(),
+        1
+    );
 }

@@ -183,6 +183,7 @@ fn ManageView(page: ManagePage, org: String, actions: ManageActions) -> impl Int
     view! {
         <CatalogForm groups=page.groups.clone() catalog=page.catalog.clone() org=org.clone() create=actions.create />
         <FailedRequests failed=page.failed.clone() org=org.clone() actions />
+        <crate::notifications::NotificationSettingsPanel org=org.clone() />
         <Expiring expiring=page.expiring.clone() days=page.days now=page.now org=org.clone() grants=actions.grants />
         <section class="panel">
             <h2>"All requests"</h2>

@@ -8,6 +8,8 @@ pub mod items;
 #[cfg(feature = "ssr")]
 pub mod jobs;
 mod manage;
+#[cfg(feature = "ssr")]
+pub(crate) mod notify;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod policy;
@@ -520,11 +522,28 @@ pub(crate) mod ssr {
             )));
         }
         let rule = new.auto_rule.map(str::to_string);
-        let item = new.item.name.clone();
+        let item = new.item.clone();
         let id = store::insert(&state.db, new, state.clock.now()).await?;
         if rule.is_some() {
             state.work_queued.notify_one();
+        } else {
+            let stored = store::request(&state.db, context.org.id, id).await?;
+            let manager = if item.policy()?.names_manager(0) {
+                subject_manager_email(context, &stored).await?
+            } else {
+                None
+            };
+            super::notify::asked(
+                &state.db,
+                context,
+                &item,
+                id,
+                manager.as_deref(),
+                state.clock.now(),
+            )
+            .await?;
         }
+        let item = item.name;
         let summary = match &rule {
             Some(rule) => format!("requested {item:?}; approved by policy rule {rule:?}"),
             None => format!("requested {item:?}"),
@@ -876,6 +895,25 @@ pub(crate) mod ssr {
         .await?;
         if outcome == store::Outcome::Approved {
             state.work_queued.notify_one();
+        }
+        if matches!(outcome, store::Outcome::Approved | store::Outcome::Denied) {
+            let mut subject = format!(
+                "Your request #{request_id} (\"{}\") was {} by {}",
+                item.name,
+                verdict.past_tense(),
+                context.account.email
+            );
+            if !comment.trim().is_empty() {
+                subject.push_str(&format!(": {}", comment.trim()));
+            }
+            super::notify::tell_requester(
+                &state.db,
+                request_id,
+                &format!("request.{}", verdict.past_tense()),
+                &subject,
+                state.clock.now(),
+            )
+            .await?;
         }
         audit::org_action(
             &state.db,

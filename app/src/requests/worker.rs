@@ -43,6 +43,17 @@ pub async fn run_once(state: &AppState, owner: &str) -> Result<bool, AppError> {
                 "failed",
             )
             .await?;
+            let subject = format!(
+                "Your request #{request_id} failed in JumpCloud ({message}); an admin can retry it."
+            );
+            crate::requests::notify::tell_requester(
+                &state.db,
+                request_id,
+                "request.failed",
+                &subject,
+                now,
+            )
+            .await?;
         }
     }
     Ok(true)

@@ -44,6 +44,7 @@ pub fn settings_for(data_dir: &TempDir) -> Settings {
         jumpcloud_calls_per_second: 10,
         test_hooks: true,
         oidc: OidcSettings::default(),
+        smtp: Default::default(),
     }
 }
 
