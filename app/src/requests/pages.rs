@@ -62,7 +62,7 @@ mod ssr {
     use super::{InboxEntry, RequestsPage};
     use crate::error::AppError;
     use crate::requests::RequestView;
-    use crate::requests::policy::Policy;
+    use crate::requests::policy::{Decider, Policy};
     use crate::requests::store::{self, RequestRow};
     use crate::state::{AppState, app_state};
     use crate::tenants::Capability;
@@ -276,12 +276,37 @@ mod ssr {
         let to_decide = if context.role.allows(Capability::DecideRequests) {
             Some(inbox(&state, &context, pending).await?)
         } else {
-            // Anyone may be a subject's manager in JumpCloud: show them what they manage.
-            let managed = managed_by_caller(&context, pending).await?;
-            if managed.is_empty() {
+            // Named approvers and group owners decide without asking JumpCloud; anyone may
+            // also be a subject's manager there.
+            let mut owners: HashMap<i64, Vec<String>> = HashMap::new();
+            let (mut mine, mut others) = (Vec::new(), Vec::new());
+            for entry in pending {
+                let item_owners = match owners.entry(entry.1.item_id) {
+                    Entry::Occupied(known) => known.into_mut(),
+                    Entry::Vacant(slot) => {
+                        let item = store::item(&state.db, org_id, entry.1.item_id).await?;
+                        slot.insert(item.owners())
+                    }
+                };
+                let decider = Decider {
+                    email: &context.account.email,
+                    role: context.role,
+                    target_manager_email: None,
+                    requester_email: &entry.0.requester,
+                    group_owners: item_owners,
+                };
+                let step = usize::try_from(entry.1.step).unwrap_or(usize::MAX);
+                if entry.2.may_decide(step, &decider) {
+                    mine.push(entry);
+                } else {
+                    others.push(entry);
+                }
+            }
+            mine.extend(managed_by_caller(&context, others).await?);
+            if mine.is_empty() {
                 None
             } else {
-                Some(inbox(&state, &context, managed).await?)
+                Some(inbox(&state, &context, mine).await?)
             }
         };
         let notifications =
