@@ -19,6 +19,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("commands", "Commands"),
     ("directory", "Directory"),
     ("requests", "Requests"),
+    ("reviews", "Reviews"),
     ("audit", "Audit"),
 ];
 

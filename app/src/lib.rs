@@ -14,6 +14,7 @@ pub mod home;
 pub mod layout;
 pub mod notifications;
 pub mod requests;
+pub mod reviews;
 pub mod settings;
 pub mod shell;
 pub mod sso;

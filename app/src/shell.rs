@@ -18,6 +18,7 @@ use crate::groups::{GroupPage, GroupsPage};
 use crate::home::{HomePage, OrgHomePage};
 use crate::layout::SignedInLayout;
 use crate::requests::{ManageRequestsRoute, RequestHistoryRoute, RequestsRoute};
+use crate::reviews::{ReviewPage, ReviewsPage};
 use crate::settings::{ConnectionPage, ConnectionsPage, PeoplePage, SettingsPage, SsoSettingsPage};
 use crate::users::{BulkPage, CheckUsersPage, CreateUserPage, ImportPage, UserPage, UsersPage};
 
@@ -92,6 +93,8 @@ fn Root() -> impl IntoView {
                 <Route path=path!("o/:org/commands/:id") view=CommandPage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/directory") view=DirectoryPage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/audit") view=AuditPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/reviews") view=ReviewsPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/reviews/:id") view=ReviewPage ssr=SsrMode::Async />
                 <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />
                 <Route
                     path=path!("settings/connections")

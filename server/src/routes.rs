@@ -88,6 +88,10 @@ pub fn router(
             "/o/{org}/audit/export.csv",
             get(app::audit::export::export_csv),
         )
+        .route(
+            "/o/{org}/reviews/{id}/report.csv",
+            get(app::reviews::report::report_csv),
+        )
         .route("/o/{org}/devices/fleet.csv", get(app::devices::fleet_csv))
         .leptos_routes(&state, route_list(), page)
         .fallback(move |request: Request<Body>| not_found(request))

@@ -869,7 +869,10 @@ async fn catalog_rules_decide_who_may_request_and_group_owners_approve() {
         .split(r#"aria-label="Waiting for your decision""#)
         .nth(1)
         .unwrap_or_default();
-    assert!(inbox.contains("Owned group"), "the owner's inbox lists it: {page}");
+    assert!(
+        inbox.contains("Owned group"),
+        "the owner's inbox lists it: {page}"
+    );
     owner
         .call_ok("/api/requests/decide", &decide(&id, "approve"))
         .await;
@@ -1157,5 +1160,136 @@ async fn approvers_and_requesters_hear_by_email_and_webhook_and_a_dead_smtp_serv
                 .contains(&format!("#{second} ")))
             .count(),
         1
+    );
+}
+
+#[tokio::test]
+async fn an_access_review_keeps_or_revokes_each_membership_through_the_request_engine() {
+    let w = world(50).await;
+    w.jumpcloud
+        .set_user_group_member(&w.group_id, GraphOp::Add, &w.requester_user.id)
+        .await
+        .unwrap();
+    let started = w
+        .app
+        .call(
+            "/api/reviews/start",
+            &[
+                ("org", ORG),
+                ("name", "Q4 review"),
+                ("group_ids[0]", w.group_id.as_str()),
+                ("reviewers", "approver@example.com"),
+                ("due_days", "14"),
+            ],
+        )
+        .await;
+    let review = json(started).await.to_string();
+    let detail = w
+        .approver
+        .call_ok("/api/reviews/detail", &[("org", ORG), ("id", &review)])
+        .await;
+    let items = detail["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .all(|item| item["reviewer"] == "approver@example.com")
+    );
+    let item_of = |email: &str| {
+        items
+            .iter()
+            .find(|item| item["user_email"] == email)
+            .map(|item| item["id"].to_string())
+            .unwrap()
+    };
+    let member = item_of(&w.requester_user.email);
+    // Someone who is not the reviewer (nor an admin) cannot see or decide it.
+    let outsider = w
+        .requester
+        .call("/api/reviews/detail", &[("org", ORG), ("id", &review)])
+        .await;
+    assert_eq!(outsider.status(), 404);
+    let outsider = w
+        .requester
+        .call(
+            "/api/reviews/decide",
+            &[("org", ORG), ("item_id", &member), ("decision", "keep")],
+        )
+        .await;
+    assert_eq!(outsider.status(), 404);
+
+    let revoke = [
+        ("org", ORG),
+        ("item_id", member.as_str()),
+        ("decision", "revoke"),
+        ("note", "left the project"),
+    ];
+    w.approver.call_ok("/api/reviews/decide", &revoke).await;
+    assert_eq!(
+        w.approver
+            .call("/api/reviews/decide", &revoke)
+            .await
+            .status(),
+        409,
+        "decided once"
+    );
+    for _ in 0..100 {
+        if !w.is_member().await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!w.is_member().await, "the revoke removed the membership");
+    let detail = w
+        .approver
+        .call_ok("/api/reviews/detail", &[("org", ORG), ("id", &review)])
+        .await;
+    let decided = detail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| {
+            item["id"].as_i64().map(|id| id.to_string()).as_deref() == Some(member.as_str())
+        })
+        .unwrap()
+        .clone();
+    assert_eq!(decided["decision"], "revoke");
+    for _ in 0..100 {
+        let detail = w
+            .approver
+            .call_ok("/api/reviews/detail", &[("org", ORG), ("id", &review)])
+            .await;
+        let status = detail["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| {
+                item["id"].as_i64().map(|id| id.to_string()).as_deref() == Some(member.as_str())
+            })
+            .map(|item| item["request_status"].clone())
+            .unwrap();
+        if status == "revoked" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(detail["summary"]["decided"], 1);
+
+    let report = w
+        .app
+        .get_page(&format!("/o/{ORG}/reviews/{review}/report.csv"))
+        .await;
+    assert_eq!(report.status(), 200);
+    let csv = report.text().await.unwrap();
+    assert!(
+        csv.starts_with("group,member,reviewer,decision,note"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|line| line.contains(&w.requester_user.email)
+                && line.contains("revoke")
+                && line.contains("left the project")
+                && line.contains("revoked")),
+        "{csv}"
     );
 }

@@ -49,7 +49,7 @@ pub enum ChainStatus {
 #[server(endpoint = "audit/search")]
 pub async fn load_audit(
     org: String,
-    query: AuditQuery,
+    #[server(default)] query: AuditQuery,
     before: Option<i64>,
     verify: Option<String>,
 ) -> Result<AuditView, AppError> {
