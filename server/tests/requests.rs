@@ -1293,3 +1293,51 @@ async fn an_access_review_keeps_or_revokes_each_membership_through_the_request_e
         "{csv}"
     );
 }
+
+#[tokio::test]
+async fn jumpcloud_approval_flow_requests_are_decided_from_the_inbox_once() {
+    let w = world(50).await;
+    let pending: Vec<_> = w
+        .jumpcloud
+        .list_access_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|request| request.status == jumpcloud::approval_flows::RequestStatus::Pending)
+        .collect();
+    let first = pending
+        .first()
+        .expect("the simulator seeds pending requests");
+    let page = w.approver.page_text(&format!("/o/{ORG}/requests")).await;
+    assert!(page.contains("JumpCloud access requests"), "{page}");
+    let form = |verdict: &'static str| {
+        [
+            ("org", ORG),
+            ("id", first.id.as_str()),
+            ("verdict", verdict),
+            ("comment", "fine for a day"),
+        ]
+    };
+    let endpoint = "/api/requests/jumpcloud/decide";
+    // Requesters do not decide JumpCloud's requests.
+    assert_eq!(
+        w.requester.call(endpoint, &form("approve")).await.status(),
+        403
+    );
+    assert!(
+        w.approver
+            .call(endpoint, &form("approve"))
+            .await
+            .status()
+            .is_success()
+    );
+    let decided = w.jumpcloud.get_access_request(&first.id).await.unwrap();
+    assert_eq!(
+        decided.status,
+        jumpcloud::approval_flows::RequestStatus::Approved
+    );
+    assert_eq!(decided.updated_by.as_deref(), Some("approver@example.com"));
+    let again = w.approver.call(endpoint, &form("deny")).await;
+    assert_eq!(again.status(), 409);
+    assert!(again.text().await.unwrap().contains("already decided by"));
+}

@@ -10,6 +10,7 @@ use crate::directory::{Notice, query_param};
 use crate::error::AppError;
 use crate::home::org_param;
 use crate::requests::items::Target;
+use crate::requests::jumpcloud_flows::{DecideJumpcloudRequest, JumpCloudRequests};
 use crate::requests::{
     CancelRequest, CatalogItemView, DecideRequests, ExtendRequest, RequestView, SubmitAction,
     SubmitRequest, request_path,
@@ -26,6 +27,8 @@ pub struct RequestsPage {
     /// Pending requests of others the caller may decide, when there can be any.
     pub to_decide: Option<Vec<InboxEntry>>,
     pub manages: bool,
+    /// JumpCloud's own pending access requests, for those who decide.
+    pub jumpcloud_flows: Option<crate::requests::jumpcloud_flows::FlowRequests>,
     /// The caller's newest notifications here (subject, link, time).
     pub notifications: Vec<(String, String, i64)>,
     pub now: i64,
@@ -311,12 +314,18 @@ mod ssr {
         };
         let notifications =
             crate::notifications::recent(&state.db, org_id, context.account.id, 5).await?;
+        let jumpcloud_flows = if context.role.allows(Capability::DecideRequests) {
+            Some(crate::requests::jumpcloud_flows::ssr::pending(&context).await)
+        } else {
+            None
+        };
         Ok(RequestsPage {
             catalog,
             mine,
             my_access,
             to_decide,
             manages: context.role.allows(Capability::ManageOrg),
+            jumpcloud_flows,
             notifications,
             now: state.clock.now(),
         })
@@ -384,6 +393,7 @@ pub fn RequestsRoute() -> impl IntoView {
     let cancel = ServerAction::<CancelRequest>::new();
     let decide = ServerAction::<DecideRequests>::new();
     let extend = ServerAction::<ExtendRequest>::new();
+    let decide_flow = ServerAction::<DecideJumpcloudRequest>::new();
     let data = Resource::new(
         move || {
             (
@@ -395,6 +405,7 @@ pub fn RequestsRoute() -> impl IntoView {
                 cancel.version().get(),
                 decide.version().get(),
                 extend.version().get(),
+                decide_flow.version().get(),
             )
         },
         |(org, item, q, ..)| load_requests_page(org, Some(item), Some(q)),
@@ -405,6 +416,7 @@ pub fn RequestsRoute() -> impl IntoView {
         cancel,
         decide,
         extend,
+        decide_flow,
     };
     view! {
         <h1>"Requests"</h1>
@@ -427,6 +439,7 @@ struct PageActions {
     cancel: ServerAction<CancelRequest>,
     decide: ServerAction<DecideRequests>,
     extend: ServerAction<ExtendRequest>,
+    decide_flow: ServerAction<DecideJumpcloudRequest>,
 }
 
 #[component]
@@ -475,6 +488,9 @@ fn RequestsView(page: RequestsPage, org: String, actions: PageActions) -> impl I
         {page.to_decide.clone().map(|pending| {
             let catalog = page.catalog.clone();
             view! { <Inbox pending catalog org=org.clone() decide=actions.decide /> }
+        })}
+        {page.jumpcloud_flows.clone().map(|requests| view! {
+            <JumpCloudRequests requests org=org.clone() decide=actions.decide_flow />
         })}
         <MyAccess grants=page.my_access.clone() catalog=page.catalog.clone() org=org.clone() now=page.now extend=actions.extend />
         <section class="panel">
