@@ -21,6 +21,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("requests", "Requests"),
     ("reviews", "Reviews"),
     ("audit", "Audit"),
+    ("insights", "Insights"),
 ];
 
 /// The organization slug and section of a path like `/o/{org}/{section}/...`.

@@ -11,6 +11,7 @@ use crate::components::{DemoBanner, NotFound};
 use crate::devices::{DevicePage, DevicesPage};
 use crate::directory::applications::{ApplicationPage, ApplicationsPage};
 use crate::directory::commands::{CommandPage, CommandsPage};
+use crate::directory::insights::InsightsPage;
 use crate::directory::overview::DirectoryPage;
 use crate::directory::policies::PoliciesPage;
 use crate::directory::system_groups::{SystemGroupPage, SystemGroupsPage};
@@ -93,6 +94,7 @@ fn Root() -> impl IntoView {
                 <Route path=path!("o/:org/commands/:id") view=CommandPage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/directory") view=DirectoryPage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/audit") view=AuditPage ssr=SsrMode::Async />
+                <Route path=path!("o/:org/insights") view=InsightsPage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/reviews") view=ReviewsPage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/reviews/:id") view=ReviewPage ssr=SsrMode::Async />
                 <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />

@@ -120,25 +120,41 @@ impl OrgClient {
         let mut events = Vec::new();
         let mut search_after: Option<Value> = None;
         loop {
-            let call = Call::post(EVENTS_PATH, query.body(search_after.as_ref())?)
-                .idempotent()
-                .on_insights();
-            let reply = self.execute(call).await?;
-            let page: Vec<Event> = reply.json()?;
-            let header_number =
-                |name: &str| -> Option<usize> { reply.header(name)?.trim().parse().ok() };
-            let count = header_number("x-result-count").unwrap_or(page.len());
-            let limit = header_number("x-limit").unwrap_or(query.page_size as usize);
+            let (page, next) = self
+                .search_events_page(query, search_after.as_ref())
+                .await?;
             events.extend(page);
-            if count == 0 || count < limit {
-                return Ok(events);
+            match next {
+                Some(next) => search_after = Some(next),
+                None => return Ok(events),
             }
-            let next = reply
-                .header("x-search_after")
-                .and_then(|value| serde_json::from_str::<Value>(value).ok())
-                .filter(|value| value.as_array().is_some_and(|values| !values.is_empty()))
-                .ok_or_else(|| Error::Decode("full events page without X-Search_after".into()))?;
-            search_after = Some(next);
         }
+    }
+
+    /// One page of events matching `query`, after `search_after` (the cursor of the
+    /// previous page), and the cursor of the next page when this one was full.
+    pub async fn search_events_page(
+        &self,
+        query: &EventQuery,
+        search_after: Option<&Value>,
+    ) -> Result<(Vec<Event>, Option<Value>), Error> {
+        let call = Call::post(EVENTS_PATH, query.body(search_after)?)
+            .idempotent()
+            .on_insights();
+        let reply = self.execute(call).await?;
+        let page: Vec<Event> = reply.json()?;
+        let header_number =
+            |name: &str| -> Option<usize> { reply.header(name)?.trim().parse().ok() };
+        let count = header_number("x-result-count").unwrap_or(page.len());
+        let limit = header_number("x-limit").unwrap_or(query.page_size as usize);
+        if count == 0 || count < limit {
+            return Ok((page, None));
+        }
+        let next = reply
+            .header("x-search_after")
+            .and_then(|value| serde_json::from_str::<Value>(value).ok())
+            .filter(|value| value.as_array().is_some_and(|values| !values.is_empty()))
+            .ok_or_else(|| Error::Decode("full events page without X-Search_after".into()))?;
+        Ok((page, Some(next)))
     }
 }

@@ -201,3 +201,47 @@ async fn no_password_or_key_is_ever_written_to_the_audit_log() {
         );
     }
 }
+
+#[tokio::test]
+async fn directory_insights_shows_jumpcloud_events_by_service_a_page_at_a_time() {
+    let app = signed_in_admin().await;
+    // The simulator's seeded events are in December 2025.
+    let search = |service: &'static str, after: String| {
+        let app = &app;
+        async move {
+            app.call(
+                "/api/insights",
+                &[
+                    ("org", ORG),
+                    ("service", service),
+                    ("from", "2025-11-01"),
+                    ("until", "2026-01-31"),
+                    ("after", after.as_str()),
+                ],
+            )
+            .await
+        }
+    };
+    let all = json(search("all", String::new()).await).await;
+    let events = all["events"].as_array().unwrap();
+    assert!(!events.is_empty(), "{all}");
+    let sso = json(search("sso", String::new()).await).await;
+    let sso_events = sso["events"].as_array().unwrap();
+    assert!(!sso_events.is_empty());
+    assert!(
+        sso_events.iter().all(|event| event["service"] == "sso"),
+        "{sso}"
+    );
+    if let Some(cursor) = all["older"].as_str() {
+        let older = json(search("all", cursor.to_string()).await).await;
+        let first_older = &older["events"][0];
+        assert!(!events.contains(first_older), "the next page moves on");
+    }
+    assert_eq!(search("nonsense", String::new()).await.status(), 400);
+    let page = app
+        .page_text(&format!(
+            "/o/{ORG}/insights?service=sso&from=2025-11-01&until=2026-01-31"
+        ))
+        .await;
+    assert!(page.contains(r#"aria-label="Events""#), "{page}");
+}

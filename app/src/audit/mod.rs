@@ -70,7 +70,7 @@ impl AuditQuery {
 
 /// Midnight UTC of `YYYY-MM-DD` in Unix seconds; nothing for an empty field.
 #[cfg(feature = "ssr")]
-fn day_start(text: &str) -> Result<Option<i64>, crate::error::AppError> {
+pub(crate) fn day_start(text: &str) -> Result<Option<i64>, crate::error::AppError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);

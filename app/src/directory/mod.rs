@@ -4,6 +4,7 @@
 
 pub mod applications;
 pub mod commands;
+pub mod insights;
 pub mod overview;
 pub mod policies;
 pub mod system_groups;
