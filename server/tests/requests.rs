@@ -1239,40 +1239,32 @@ async fn an_access_review_keeps_or_revokes_each_membership_through_the_request_e
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(!w.is_member().await, "the revoke removed the membership");
-    let detail = w
-        .approver
-        .call_ok("/api/reviews/detail", &[("org", ORG), ("id", &review)])
-        .await;
-    let decided = detail["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|item| {
-            item["id"].as_i64().map(|id| id.to_string()).as_deref() == Some(member.as_str())
-        })
-        .unwrap()
-        .clone();
-    assert_eq!(decided["decision"], "revoke");
-    for _ in 0..100 {
+    // The item as the reviewer's page shows it, with its summary.
+    let reviewed = || async {
         let detail = w
             .approver
             .call_ok("/api/reviews/detail", &[("org", ORG), ("id", &review)])
             .await;
-        let status = detail["items"]
+        let item = detail["items"]
             .as_array()
             .unwrap()
             .iter()
             .find(|item| {
                 item["id"].as_i64().map(|id| id.to_string()).as_deref() == Some(member.as_str())
             })
-            .map(|item| item["request_status"].clone())
-            .unwrap();
-        if status == "revoked" {
+            .unwrap()
+            .clone();
+        (item, detail["summary"].clone())
+    };
+    let (decided, summary) = reviewed().await;
+    assert_eq!(decided["decision"], "revoke");
+    assert_eq!(summary["decided"], 1);
+    for _ in 0..100 {
+        if reviewed().await.0["request_status"] == "revoked" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(detail["summary"]["decided"], 1);
 
     let report = w
         .app
