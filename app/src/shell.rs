@@ -29,6 +29,8 @@ pub const STYLESHEET_PATH: &str = "/lanyard.css";
 /// The document around the app. `hydrate` is true when the WASM bundle is present: the
 /// same server then serves a hydrated UI, and a working server-rendered one without it.
 pub fn shell(options: LeptosOptions, hydrate: bool) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    restrict_scripts_to_this_page();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -43,6 +45,24 @@ pub fn shell(options: LeptosOptions, hydrate: bool) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// Only this response's own scripts run: the inline ones leptos writes (resources, the
+/// hydration bootstrap) carry this render's nonce, the bundle comes from this site, and
+/// WebAssembly may compile. The security-headers middleware adds the rest of the policy.
+#[cfg(feature = "ssr")]
+fn restrict_scripts_to_this_page() {
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    if let (Some(response), Ok(policy)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::HeaderValue::from_str(&format!(
+            "script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"
+        )),
+    ) {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy);
     }
 }
 

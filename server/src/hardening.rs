@@ -16,8 +16,9 @@ pub struct Hardening {
     pub https: bool,
 }
 
-/// Framing, sniffing, referrers and plugins are shut off for every answer. Scripts are
-/// not restricted yet: the hydration bootstrap is an inline script (#12 asks for nonces).
+/// Framing, sniffing, referrers and plugins are shut off for every answer. Pages bring
+/// their own `script-src` (this render's nonce, see `app::shell`); it is kept, with the
+/// rest of the policy added to it.
 pub async fn security_headers(
     State(hardening): State<Hardening>,
     request: Request,
@@ -34,12 +35,17 @@ pub async fn security_headers(
         HeaderValue::from_static("same-origin"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'",
-        ),
-    );
+    const POLICY: &str =
+        "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'";
+    let policy = match headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|page| page.to_str().ok())
+    {
+        Some(page) => HeaderValue::from_str(&format!("{page}; {POLICY}"))
+            .unwrap_or(HeaderValue::from_static(POLICY)),
+        None => HeaderValue::from_static(POLICY),
+    };
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     if hardening.https {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,

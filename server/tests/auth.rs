@@ -332,10 +332,32 @@ async fn writes_from_another_site_are_refused_and_answers_carry_security_headers
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["x-frame-options"], "DENY");
     assert_eq!(headers["referrer-policy"], "same-origin");
-    let policy = headers["content-security-policy"].to_str().unwrap();
+    let policy = headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
     assert!(
         headers.get("strict-transport-security").is_none(),
         "plain http"
     );
+    // Scripts: only this render's (by nonce) and this site's; never inline by default.
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap_or_else(|| panic!("no script nonce in {policy}"))
+        .to_string();
+    let html = page.text().await.unwrap();
+    let scripts = html.matches("<script").count();
+    assert!(scripts > 0, "{html}");
+    assert_eq!(
+        html.matches(&format!("nonce=\"{nonce}\"")).count(),
+        scripts,
+        "every script carries the response's nonce: {html}"
+    );
+    let other = app.get_page("/login").await;
+    let other_policy = other.headers()["content-security-policy"].to_str().unwrap();
+    assert!(!other_policy.contains(&nonce), "a fresh nonce per response");
 }
