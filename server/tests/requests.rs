@@ -1068,6 +1068,10 @@ async fn approvers_and_requesters_hear_by_email_and_webhook_and_a_dead_smtp_serv
         )
         .await;
 
+    // The settings page renders them without JavaScript.
+    let manage = w.app.page_text(&format!("/o/{ORG}/requests/manage")).await;
+    assert!(manage.contains(&hook), "{manage}");
+
     // Asked: the approvers hear of it (the org approver and the JumpCloud manager).
     let id = w.submit("60").await;
     wait_until("the approver's email", || {

@@ -441,18 +441,20 @@ pub(crate) mod ssr {
             .find(|user| user.email.eq_ignore_ascii_case(email)))
     }
 
-    /// Whether the caller's directory user may request the item (by department or
-    /// group), asked of JumpCloud only when the item is not open to everyone.
-    async fn may_request(
+    /// Refuses an item the caller's directory user (`own`, already looked up) may not
+    /// request by department or group; JumpCloud is asked for groups only when the item
+    /// names some.
+    async fn ensure_may_request(
         context: &OrgContext,
-        rules: &Eligibility,
+        item: &store::CatalogItem,
         own: Option<&jumpcloud::users::SystemUser>,
-    ) -> Result<bool, AppError> {
+    ) -> Result<(), AppError> {
+        let rules = item.eligibility();
         if rules.is_everyone() {
-            return Ok(true);
+            return Ok(());
         }
         let Some(user) = own else {
-            return Ok(false);
+            return Err(AppError::Forbidden);
         };
         let groups: Vec<String> = if rules.groups.is_empty() {
             Vec::new()
@@ -465,27 +467,7 @@ pub(crate) mod ssr {
                 .map(|group| group.id)
                 .collect()
         };
-        Ok(rules.admits(user.department.as_deref(), &groups))
-    }
-
-    async fn ensure_may_request(
-        context: &OrgContext,
-        item: &store::CatalogItem,
-        own: Option<&jumpcloud::users::SystemUser>,
-    ) -> Result<(), AppError> {
-        let rules = item.eligibility();
-        if rules.is_everyone() {
-            return Ok(());
-        }
-        let fetched;
-        let own = match own {
-            Some(user) => Some(user),
-            None => {
-                fetched = own_directory_user(context).await?;
-                fetched.as_ref()
-            }
-        };
-        if may_request(context, &rules, own).await? {
+        if rules.admits(user.department.as_deref(), &groups) {
             Ok(())
         } else {
             Err(AppError::Forbidden)
@@ -676,7 +658,16 @@ pub(crate) mod ssr {
             ));
         }
         let justification = justified(justification)?;
-        ensure_may_request(&context, &item, None).await?;
+        // The caller's own directory user, looked up once: eligibility and, for a request
+        // without a target user, whose manager approves.
+        let needs_own = !item.eligibility().is_everyone()
+            || matches!(kind.target(), Target::NewUser | Target::Device);
+        let own = if needs_own {
+            own_directory_user(&context).await?
+        } else {
+            None
+        };
+        ensure_may_request(&context, &item, own.as_ref()).await?;
         let mut details = Details::default();
         let (target_id, target_email) = match kind.target() {
             Target::NewUser => {
@@ -703,7 +694,7 @@ pub(crate) mod ssr {
                     job_title: new.fields.job_title,
                     manager: new.fields.manager,
                 });
-                details.manager_of = own_directory_user(&context).await?.map(|user| user.id);
+                details.manager_of = own.as_ref().map(|user| user.id.clone());
                 (String::new(), email)
             }
             Target::ExistingUser => {
@@ -744,7 +735,7 @@ pub(crate) mod ssr {
                 }
                 details.hostname = Some(system.hostname.clone().unwrap_or(system.id.clone()));
                 details.system_id = Some(system.id);
-                details.manager_of = own_directory_user(&context).await?.map(|user| user.id);
+                details.manager_of = own.as_ref().map(|user| user.id.clone());
                 (String::new(), String::new())
             }
             Target::Requester => unreachable!("group items are not actions"),

@@ -65,7 +65,7 @@ mod ssr {
     use super::{InboxEntry, RequestsPage};
     use crate::error::AppError;
     use crate::requests::RequestView;
-    use crate::requests::policy::{Decider, Policy};
+    use crate::requests::policy::Decider;
     use crate::requests::store::{self, RequestRow};
     use crate::state::{AppState, app_state};
     use crate::tenants::Capability;
@@ -75,17 +75,35 @@ mod ssr {
     /// call per distinct target).
     const GROUPS_SHOWN_FOR: usize = 50;
 
+    /// A pending request with what deciding it needs: its stored row, its item (policy,
+    /// owners) and the approvals its current step has.
+    struct Pending {
+        view: RequestView,
+        row: RequestRow,
+        item: std::sync::Arc<store::CatalogItem>,
+        approvals: i64,
+    }
+
+    impl Pending {
+        fn step(&self) -> usize {
+            usize::try_from(self.row.step).unwrap_or(usize::MAX)
+        }
+    }
+
     /// The pending requests whose subject reports, in JumpCloud, to the signed-in
     /// account, at a step where the policy lets the manager decide. One JumpCloud lookup
     /// for the caller and one per distinct subject, however many requests are pending.
     async fn managed_by_caller(
         context: &OrgContext,
-        pending: Vec<(RequestView, RequestRow, Policy)>,
-    ) -> Result<Vec<(RequestView, RequestRow, Policy)>, AppError> {
+        pending: Vec<Pending>,
+    ) -> Result<Vec<Pending>, AppError> {
         let asking_manager: Vec<_> = pending
             .into_iter()
-            .filter(|(_, row, policy)| {
-                policy.names_manager(usize::try_from(row.step).unwrap_or(usize::MAX))
+            .filter(|entry| {
+                entry
+                    .item
+                    .policy()
+                    .is_ok_and(|policy| policy.names_manager(entry.step()))
             })
             .collect();
         if asking_manager.is_empty() {
@@ -106,7 +124,7 @@ mod ssr {
         let mut managers: HashMap<String, Option<String>> = HashMap::new();
         let mut managed = Vec::new();
         for entry in asking_manager {
-            let Some(subject) = entry.1.manager_of() else {
+            let Some(subject) = entry.row.manager_of() else {
                 continue;
             };
             let manager = match managers.entry(subject) {
@@ -123,28 +141,35 @@ mod ssr {
         Ok(managed)
     }
 
-    /// Each pending request with its stored row and its item's policy (one item read
-    /// per item).
-    async fn with_policies(
+    /// The listed pending requests with their rows, items and approvals: two queries for
+    /// the rows and counts, one per distinct item.
+    async fn pending_entries(
         state: &AppState,
         org_id: i64,
-        pending: Vec<RequestView>,
-    ) -> Result<Vec<(RequestView, RequestRow, Policy)>, AppError> {
-        let mut policies: HashMap<i64, Policy> = HashMap::new();
-        let mut entries = Vec::with_capacity(pending.len());
-        for view in pending {
-            let row = store::request(&state.db, org_id, view.id).await?;
-            let policy = match policies.entry(row.item_id) {
+        listed: Vec<RequestView>,
+    ) -> Result<Vec<Pending>, AppError> {
+        let mut stored = store::pending_with_approvals(&state.db, org_id).await?;
+        let mut items: HashMap<i64, std::sync::Arc<store::CatalogItem>> = HashMap::new();
+        let mut entries = Vec::with_capacity(listed.len());
+        for view in listed {
+            // Decided between the two reads: no longer pending, not shown.
+            let Some((row, approvals)) = stored.remove(&view.id) else {
+                continue;
+            };
+            let item = match items.entry(row.item_id) {
                 Entry::Occupied(known) => known.get().clone(),
                 Entry::Vacant(slot) => slot
-                    .insert(
-                        store::item(&state.db, org_id, row.item_id)
-                            .await?
-                            .policy()?,
-                    )
+                    .insert(std::sync::Arc::new(
+                        store::item(&state.db, org_id, row.item_id).await?,
+                    ))
                     .clone(),
             };
-            entries.push((view, row, policy));
+            entries.push(Pending {
+                view,
+                row,
+                item,
+                approvals,
+            });
         }
         Ok(entries)
     }
@@ -152,15 +177,14 @@ mod ssr {
     /// "Approval: 1 of 2" for each entry, and the current groups of group requests'
     /// targets.
     async fn inbox(
-        state: &AppState,
         context: &OrgContext,
-        entries: Vec<(RequestView, RequestRow, Policy)>,
+        entries: Vec<Pending>,
     ) -> Result<Vec<InboxEntry>, AppError> {
         let targets: HashSet<String> = entries
             .iter()
-            .filter(|(view, row, _)| !view.kind.is_action() && !row.target_user_id.is_empty())
+            .filter(|entry| !entry.view.kind.is_action() && !entry.row.target_user_id.is_empty())
             .take(GROUPS_SHOWN_FOR)
-            .map(|(_, row, _)| row.target_user_id.clone())
+            .map(|entry| entry.row.target_user_id.clone())
             .collect();
         let mut groups_of: HashMap<String, Vec<String>> = HashMap::new();
         if !targets.is_empty() {
@@ -190,26 +214,27 @@ mod ssr {
                 .await?;
         }
         let mut inbox = Vec::with_capacity(entries.len());
-        for (request, row, policy) in entries {
-            let step = usize::try_from(row.step).unwrap_or(usize::MAX);
-            let approvals = store::approvals_at_step(&state.db, row.id, row.step).await?;
+        for entry in entries {
+            let step = entry.step();
+            let policy = entry.item.policy()?;
             let step_name = policy
                 .steps
                 .get(step)
                 .map(|step| step.name.clone())
                 .unwrap_or_default();
             let progress = format!(
-                "{step_name}: {approvals} of {} (step {} of {})",
+                "{step_name}: {} of {} (step {} of {})",
+                entry.approvals,
                 policy.required(step),
                 step + 1,
                 policy.steps.len()
             );
             inbox.push(InboxEntry {
                 current_groups: groups_of
-                    .get(&row.target_user_id)
+                    .get(&entry.row.target_user_id)
                     .cloned()
                     .unwrap_or_default(),
-                request,
+                request: entry.view,
                 progress,
             });
         }
@@ -275,41 +300,31 @@ mod ssr {
             .into_iter()
             .filter(|request| request.requester != context.account.email)
             .collect();
-        let pending = with_policies(&state, org_id, pending).await?;
+        let pending = pending_entries(&state, org_id, pending).await?;
         let to_decide = if context.role.allows(Capability::DecideRequests) {
-            Some(inbox(&state, &context, pending).await?)
+            Some(inbox(&context, pending).await?)
         } else {
             // Named approvers and group owners decide without asking JumpCloud; anyone may
             // also be a subject's manager there.
-            let mut owners: HashMap<i64, Vec<String>> = HashMap::new();
-            let (mut mine, mut others) = (Vec::new(), Vec::new());
-            for entry in pending {
-                let item_owners = match owners.entry(entry.1.item_id) {
-                    Entry::Occupied(known) => known.into_mut(),
-                    Entry::Vacant(slot) => {
-                        let item = store::item(&state.db, org_id, entry.1.item_id).await?;
-                        slot.insert(item.owners())
-                    }
-                };
+            let (mut mine, others): (Vec<_>, Vec<_>) = pending.into_iter().partition(|entry| {
+                let owners = entry.item.owners();
                 let decider = Decider {
                     email: &context.account.email,
                     role: context.role,
                     target_manager_email: None,
-                    requester_email: &entry.0.requester,
-                    group_owners: item_owners,
+                    requester_email: &entry.view.requester,
+                    group_owners: &owners,
                 };
-                let step = usize::try_from(entry.1.step).unwrap_or(usize::MAX);
-                if entry.2.may_decide(step, &decider) {
-                    mine.push(entry);
-                } else {
-                    others.push(entry);
-                }
-            }
+                entry
+                    .item
+                    .policy()
+                    .is_ok_and(|policy| policy.may_decide(entry.step(), &decider))
+            });
             mine.extend(managed_by_caller(&context, others).await?);
             if mine.is_empty() {
                 None
             } else {
-                Some(inbox(&state, &context, mine).await?)
+                Some(inbox(&context, mine).await?)
             }
         };
         let notifications =

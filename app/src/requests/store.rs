@@ -2,6 +2,8 @@
 //! through its states. The decision that approves a request and the job that carries it
 //! out commit in one transaction.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::db::Db;
@@ -689,15 +691,34 @@ pub async fn decisions(
     .await)?)
 }
 
-/// The approvals counted so far at a request's current step, for "1 of 2".
-pub async fn approvals_at_step(db: &Db, request_id: i64, step: i64) -> Result<i64, AppError> {
-    Ok(on_db!(db, |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM decisions WHERE request_id = $1 AND step = $2 AND verdict = 'approve'"
+/// The organization's pending requests by id, each with the approvals its current step
+/// has so far (for "1 of 2"): two queries, however many are pending.
+pub async fn pending_with_approvals(
+    db: &Db,
+    org_id: i64,
+) -> Result<HashMap<i64, (RequestRow, i64)>, AppError> {
+    let sql = format!("{REQUEST} WHERE org_id = $1 AND status = 'pending'");
+    let rows: Vec<RequestRow> = on_db!(db, |pool| sqlx::query_as::<_, RequestRow>(&sql)
+        .bind(org_id)
+        .fetch_all(pool)
+        .await)?;
+    let counts: Vec<(i64, i64)> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT d.request_id, COUNT(*) FROM decisions d \
+         JOIN requests r ON r.id = d.request_id AND d.step = r.step \
+         WHERE r.org_id = $1 AND r.status = 'pending' AND d.verdict = 'approve' \
+         GROUP BY d.request_id"
     )
-    .bind(request_id)
-    .bind(step)
-    .fetch_one(pool)
-    .await)?)
+    .bind(org_id)
+    .fetch_all(pool)
+    .await)?;
+    let counts: HashMap<i64, i64> = counts.into_iter().collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let approvals = counts.get(&row.id).copied().unwrap_or(0);
+            (row.id, (row, approvals))
+        })
+        .collect())
 }
 
 /// The requester withdraws a pending request.
