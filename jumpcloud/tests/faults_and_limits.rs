@@ -240,8 +240,10 @@ async fn the_simulated_rate_limit_counts_per_organization() {
     for _ in 0..2 {
         assert_eq!(call(&first_org.api_key, None).await.unwrap().status(), 200);
     }
+    assert_eq!(sim.throttled(), 0);
     let throttled = call(&first_org.api_key, None).await.unwrap();
     assert_eq!(throttled.status(), 429);
+    assert_eq!(sim.throttled(), 1);
     let wait: u64 = throttled.headers()["retry-after"]
         .to_str()
         .unwrap()
@@ -273,6 +275,44 @@ async fn the_simulated_rate_limit_counts_per_organization() {
     let bare = call(&first_org.api_key, None).await.unwrap();
     assert_eq!(bare.status(), 429);
     assert!(bare.headers().get("retry-after").is_none());
+
+    // A queued 429 is not the rate limit's doing, so it is not counted.
+    sim.set_faults(Faults::default());
+    sim.fail_next(1, Failure::rate_limited(None));
+    assert_eq!(call(&first_org.api_key, None).await.unwrap().status(), 429);
+    assert_eq!(sim.throttled(), 2);
+}
+
+#[tokio::test]
+async fn a_failing_organization_answers_503_and_the_others_answer() {
+    let sim = simulator().await;
+    let (down, up) = (&sim.info.orgs[0], &sim.info.orgs[1]);
+    sim.set_faults(Faults {
+        failing_orgs: vec![down.id.clone()],
+        ..Faults::default()
+    });
+    let http = reqwest::Client::new();
+    let call = |org: &str| {
+        http.get(format!("{}/api/systemusers", sim.info.base_url))
+            .header("x-api-key", &sim.info.msp_api_key)
+            .header("x-org-id", org)
+            .send()
+    };
+    let failed = call(&down.id).await.unwrap();
+    assert_eq!(failed.status(), 503);
+    let body: serde_json::Value = failed.json().await.unwrap();
+    assert_eq!(body["message"], "Service Unavailable");
+    assert_eq!(call(&up.id).await.unwrap().status(), 200);
+
+    // Through the client: retried like any 5xx, then a server error.
+    let client = client_with(fast_config());
+    let handle = handle(&client, &sim, &sim.info.msp_api_key, Some(&down.id));
+    let before = sim.requests();
+    assert!(matches!(
+        handle.list_ldap_servers().await,
+        Err(Error::Server { status: 503, .. })
+    ));
+    assert_eq!(sim.requests() - before, 4);
 }
 
 #[tokio::test]

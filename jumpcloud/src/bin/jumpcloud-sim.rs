@@ -96,6 +96,7 @@ async fn main() -> ExitCode {
         }),
         error_rate: args.error_rate,
         hang_path: args.hang_path,
+        ..Faults::default()
     });
     match serde_json::to_string(&simulator.info) {
         Ok(line) => println!("{line}"),

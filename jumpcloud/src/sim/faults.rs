@@ -2,6 +2,7 @@
 //! how the client copes with a slow, throttling, failing or silent JumpCloud.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,9 @@ pub struct Faults {
     /// Requests whose path starts with this are not answered until the faults change or
     /// the simulator stops, to exercise timeouts.
     pub hang_path: Option<String>,
+    /// Organizations (JumpCloud ids) that are down: every request naming one in
+    /// `x-org-id` is answered 503, so tests can show one failing tenant among many.
+    pub failing_orgs: Vec<String>,
 }
 
 /// `requests` per `window` for each organization: the `x-org-id` when sent, else the
@@ -92,6 +96,8 @@ pub(crate) struct FaultState {
     queued: Mutex<VecDeque<Failure>>,
     rng: Mutex<StdRng>,
     windows: Mutex<HashMap<String, Window>>,
+    /// 429s answered because of the `rate_limit` fault (not queued failures).
+    throttled: AtomicU64,
 }
 
 /// A poisoned lock only means another request panicked mid-update; the fault settings
@@ -110,6 +116,7 @@ impl FaultState {
             queued: Mutex::new(VecDeque::new()),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             windows: Mutex::new(HashMap::new()),
+            throttled: AtomicU64::new(0),
         })
     }
 
@@ -128,18 +135,29 @@ impl FaultState {
         lock(&self.faults).clone()
     }
 
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::Relaxed)
+    }
+
     pub fn queue(&self, count: usize, failure: Failure) {
         lock(&self.queued).extend(std::iter::repeat_n(failure, count));
     }
 
-    /// The answer a request gets instead of the real one, if any.
-    fn intercept(&self, org: &str, faults: &Faults) -> Option<Response> {
+    /// The answer a request gets instead of the real one, if any. A failing
+    /// organization answers before its budget is counted: it is down, not busy.
+    fn intercept(&self, headers: &HeaderMap, faults: &Faults) -> Option<Response> {
         if let Some(failure) = lock(&self.queued).pop_front() {
             return Some(failure.respond());
         }
-        if let Some(limit) = faults.rate_limit
-            && let Some(wait) = self.over_budget(org, limit)
+        if let Some(org) = headers.get("x-org-id").and_then(|org| org.to_str().ok())
+            && faults.failing_orgs.iter().any(|failing| failing == org)
         {
+            return Some(Failure::status(503).respond());
+        }
+        if let Some(limit) = faults.rate_limit
+            && let Some(wait) = self.over_budget(&rate_key(headers), limit)
+        {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
             return Some(Failure::rate_limited(limit.retry_after.then_some(wait)).respond());
         }
         if faults.error_rate > 0.0 && lock(&self.rng).gen_bool(faults.error_rate.min(1.0)) {
@@ -195,7 +213,7 @@ pub(crate) async fn inject(
     {
         state.released.notified().await;
     }
-    match state.intercept(&rate_key(request.headers()), &faults) {
+    match state.intercept(request.headers(), &faults) {
         Some(response) => response,
         None => next.run(request).await,
     }

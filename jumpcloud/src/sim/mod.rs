@@ -210,13 +210,20 @@ impl Simulator {
         }
     }
 
-    /// Replaces the standing faults (latency, rate limit, error rate, hanging path).
+    /// Replaces the standing faults (latency, rate limit, error rate, hanging path,
+    /// failing organizations).
     pub fn set_faults(&self, faults: Faults) {
         self.faults.set(faults);
     }
 
     pub fn faults(&self) -> Faults {
         self.faults.get()
+    }
+
+    /// Requests answered 429 by the `rate_limit` fault so far: a client that paces itself
+    /// within the simulated budget keeps this at zero.
+    pub fn throttled(&self) -> u64 {
+        self.faults.throttled()
     }
 
     /// Answers the next `count` requests with `failure`, whatever they are.
