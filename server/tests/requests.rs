@@ -1337,3 +1337,332 @@ async fn jumpcloud_approval_flow_requests_are_decided_from_the_inbox_once() {
     assert_eq!(again.status(), 409);
     assert!(again.text().await.unwrap().contains("already decided by"));
 }
+
+impl World {
+    /// Two user groups, other than the world's, emptied of the requester.
+    async fn two_other_groups(
+        &self,
+    ) -> (jumpcloud::groups::UserGroup, jumpcloud::groups::UserGroup) {
+        let mut groups = self
+            .jumpcloud
+            .list_all_user_groups(&mut |_, _| {})
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|group| group.id != self.group_id);
+        (groups.next().unwrap(), groups.next().unwrap())
+    }
+
+    async fn save_rule(&self, department: &str, groups: &[&str]) -> reqwest::Response {
+        let keys: Vec<String> = (0..groups.len()).map(|i| format!("groups[{i}]")).collect();
+        let mut form: Vec<(&str, &str)> = vec![("org", ORG), ("department", department)];
+        form.extend(keys.iter().map(String::as_str).zip(groups.iter().copied()));
+        self.app.call("/api/requests/rules/save", &form).await
+    }
+
+    async fn direct_groups(&self, user_id: &str) -> Vec<String> {
+        self.jumpcloud
+            .list_user_member_of(user_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|group| group.paths.iter().any(|path| path.len() == 1))
+            .map(|group| group.id)
+            .collect()
+    }
+}
+
+/// `YYYY-MM-DD`, `days` from today (UTC).
+fn day_from_today(days: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_joiner_gets_the_department_rules_groups_a_scheduled_activation_and_one_password() {
+    let w = world(50).await;
+    let (eng, wiki) = w.two_other_groups().await;
+    // Bad rules change nothing.
+    assert_eq!(w.save_rule("Engineering", &[]).await.status(), 400);
+    assert_eq!(
+        w.save_rule("Engineering", &["0123456789abcdef01234567"])
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(w.save_rule("  ", &[eng.id.as_str()]).await.status(), 400);
+    let rule = w
+        .save_rule("Engineering", &[eng.id.as_str(), wiki.id.as_str()])
+        .await;
+    assert!(rule.status().is_success());
+    let manage = w.app.page_text(&format!("/o/{ORG}/requests/manage")).await;
+    assert!(
+        manage.contains("Department rules") && manage.contains(&eng.name),
+        "rules listed"
+    );
+
+    let joiner_item = w.action_item("joiner").await;
+    let start = day_from_today(10);
+    let ask = |email: &'static str, start: String| {
+        vec![
+            ("org", ORG.to_string()),
+            ("item_id", joiner_item.clone()),
+            ("justification", "starts soon".to_string()),
+            ("email", email.to_string()),
+            ("firstname", "Eng".to_string()),
+            ("lastname", "Hire".to_string()),
+            ("department", "engineering".to_string()),
+            ("start_date", start),
+        ]
+    };
+    let form = |pairs: &Vec<(&'static str, String)>| {
+        pairs
+            .iter()
+            .map(|(key, value)| (*key, value.clone()))
+            .collect::<Vec<_>>()
+    };
+    let past = form(&ask("late@example.com", day_from_today(-1)));
+    let past: Vec<(&str, &str)> = past.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        w.requester
+            .call("/api/requests/submit-action", &past)
+            .await
+            .status(),
+        400,
+        "a start date in the past"
+    );
+    let good = form(&ask("eng.hire@example.com", start.clone()));
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let joiner = w
+        .requester
+        .call_ok("/api/requests/submit-action", &good)
+        .await
+        .to_string();
+    let plan = w.view(&joiner).await["plan"].to_string();
+    assert!(
+        plan.contains(&eng.name) && plan.contains(&wiki.name) && plan.contains(&start),
+        "the approver sees the groups and the start date: {plan}"
+    );
+    w.approver
+        .call_ok("/api/requests/decide", &decide(&joiner, "approve"))
+        .await;
+    w.wait_for(&joiner, "done").await;
+
+    let user = w
+        .jumpcloud
+        .find_users_by_email("eng.hire@example.com")
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(user.state, Some(jumpcloud::users::UserState::Staged));
+    let mut groups = w.direct_groups(&user.id).await;
+    groups.sort();
+    let mut wanted = vec![eng.id.clone(), wiki.id.clone()];
+    wanted.sort();
+    assert_eq!(groups, wanted, "in the rule's groups");
+    let scheduled = w.jumpcloud.list_scheduled_user_states().await.unwrap();
+    let activation = scheduled
+        .iter()
+        .find(|job| job.user_id == user.id)
+        .expect("activation scheduled");
+    assert_eq!(
+        activation.state,
+        Some(jumpcloud::users::UserState::Activated)
+    );
+    assert!(
+        activation
+            .scheduled_date
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with(&start),
+        "{:?}",
+        activation.scheduled_date
+    );
+    let steps = w.view(&joiner).await["steps"].clone();
+    let names: Vec<&str> = steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|step| step["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["create", "groups", "activation"]);
+
+    // The temporary password: only the approver who completed the request, only once.
+    let issue = [("org", ORG), ("request_id", joiner.as_str())];
+    assert_eq!(
+        w.app
+            .call("/api/requests/joiner-password", &issue)
+            .await
+            .status(),
+        403,
+        "an admin who did not approve it"
+    );
+    assert_eq!(
+        w.requester
+            .call("/api/requests/joiner-password", &issue)
+            .await
+            .status(),
+        403
+    );
+    let issued = w
+        .approver
+        .call("/api/requests/joiner-password", &issue)
+        .await;
+    assert!(issued.status().is_success());
+    let location = common::location(&issued);
+    assert!(location.contains("?password="), "{location}");
+    let page = w.approver.page_text(&location).await;
+    let shown = page
+        .split("data-testid=\"temporary-password\"")
+        .nth(1)
+        .and_then(|rest| rest.split('>').nth(1))
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no password on the page: {page}"))
+        .to_string();
+    assert!(shown.len() >= 16, "the password is shown: {shown:?}");
+    let again = w.approver.page_text(&location).await;
+    assert!(!again.contains(&shown), "shown once");
+    assert!(again.contains("issued to approver@example.com"));
+    assert_eq!(
+        w.approver
+            .call("/api/requests/joiner-password", &issue)
+            .await
+            .status(),
+        409,
+        "a second password"
+    );
+    let audit = w
+        .app
+        .page_text(&format!("/o/{ORG}/audit?action=joiner.password_issued"))
+        .await;
+    assert!(audit.contains("joiner.password_issued") && !audit.contains(&shown));
+}
+
+#[tokio::test]
+async fn a_department_change_shows_the_rules_diff_and_an_approved_mover_applies_it() {
+    let w = world(50).await;
+    let (eng, sales) = w.two_other_groups().await;
+    assert!(
+        w.save_rule("Engineering", &[eng.id.as_str()])
+            .await
+            .status()
+            .is_success()
+    );
+    assert!(
+        w.save_rule("Sales", &[sales.id.as_str()])
+            .await
+            .status()
+            .is_success()
+    );
+    let user = &w.requester_user;
+    for group in [&eng.id, &sales.id] {
+        w.jumpcloud
+            .set_user_group_member(group, GraphOp::Remove, &user.id)
+            .await
+            .ok();
+    }
+    w.jumpcloud
+        .set_user_group_member(&sales.id, GraphOp::Add, &user.id)
+        .await
+        .unwrap();
+    w.jumpcloud
+        .update_user(
+            &user.id,
+            &jumpcloud::users::UserFields {
+                department: Some("Sales".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    // Without a mover item the page says how to apply it; with one, it is asked for.
+    let edit = [
+        ("org", ORG),
+        ("id", user.id.as_str()),
+        ("firstname", user.firstname.as_deref().unwrap_or("First")),
+        ("lastname", user.lastname.as_deref().unwrap_or("Last")),
+        ("department", "Engineering"),
+    ];
+    let edited = w.app.call("/api/users/update", &edit).await;
+    assert!(edited.status().is_success());
+    let page_path = common::location(&edited);
+    assert!(page_path.ends_with("?moved_from=Sales"), "{page_path}");
+    let page = w.app.page_text(&page_path).await;
+    assert!(
+        page.contains("Moving from Sales to Engineering")
+            && page.contains(&format!("add to {}", eng.name))
+            && page.contains(&format!("remove from {}", sales.name)),
+        "the diff is shown"
+    );
+    assert!(page.contains("item to the catalog"));
+    let mover_item = w.action_item("mover").await;
+    assert!(
+        w.app
+            .page_text(&page_path)
+            .await
+            .contains("Ask for these group changes")
+    );
+    let asked = w
+        .app
+        .call(
+            "/api/requests/mover",
+            &[
+                ("org", ORG),
+                ("user_id", user.id.as_str()),
+                ("from", "Sales"),
+            ],
+        )
+        .await;
+    assert!(asked.status().is_success());
+    let mover = common::location(&asked)
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        w.status(&mover).await,
+        "pending",
+        "nothing changes before approval"
+    );
+    assert!(w.direct_groups(&user.id).await.contains(&sales.id));
+    w.approver
+        .call_ok("/api/requests/decide", &decide(&mover, "approve"))
+        .await;
+    w.wait_for(&mover, "done").await;
+    let groups = w.direct_groups(&user.id).await;
+    assert!(
+        groups.contains(&eng.id) && !groups.contains(&sales.id),
+        "{groups:?}"
+    );
+
+    // Through the catalog: back to Sales, department and groups together.
+    let back = w
+        .approver
+        .call_ok(
+            "/api/requests/submit-action",
+            &[
+                ("org", ORG),
+                ("item_id", mover_item.as_str()),
+                ("justification", "back to sales"),
+                ("target", user.email.as_str()),
+                ("department", "Sales"),
+            ],
+        )
+        .await
+        .to_string();
+    let plan = w.view(&back).await["plan"].to_string();
+    assert!(plan.contains("Engineering → Sales"), "{plan}");
+    w.app
+        .call_ok("/api/requests/decide", &decide(&back, "approve"))
+        .await;
+    w.wait_for(&back, "done").await;
+    let moved = w.jumpcloud.get_user(&user.id).await.unwrap();
+    assert_eq!(moved.department.as_deref(), Some("Sales"));
+    let groups = w.direct_groups(&user.id).await;
+    assert!(
+        groups.contains(&sales.id) && !groups.contains(&eng.id),
+        "{groups:?}"
+    );
+}

@@ -3,10 +3,15 @@
 //! write that cannot be read back (a device erase) is marked before it goes out.
 
 use jumpcloud::OrgClient;
+use jumpcloud::graph::{GraphObjectWithPaths, GraphOp};
 use jumpcloud::systems::BuiltinCommand;
-use jumpcloud::users::{MfaReset, NewUser, UserFields, UserState};
+use jumpcloud::user_states::UserStateChange;
+use jumpcloud::users::{ActivationEmail, MfaReset, NewUser, UserFields, UserState};
 
-use crate::requests::items::{Details, ItemKind};
+use crate::requests::items::{
+    Details, GroupRef, ItemKind, Joiner, StepResult, StepStatus, group_names,
+};
+use crate::requests::jobs;
 use crate::requests::store::{self, RequestRow};
 use crate::requests::worker::Failure;
 use crate::state::AppState;
@@ -27,8 +32,9 @@ pub(crate) async fn carry_out(
         ItemKind::Group => {
             return Err(Failure::Permanent("group access is not an action".into()));
         }
-        ItemKind::Joiner => joiner(state, jumpcloud, request, &details).await?,
-        ItemKind::Leaver => leaver(state, jumpcloud, request, &details, now).await?,
+        ItemKind::Joiner => joiner(state, jumpcloud, request, now).await?,
+        ItemKind::Leaver => leaver(state, jumpcloud, request, now).await?,
+        ItemKind::Mover => mover(state, jumpcloud, request, now).await?,
         ItemKind::ResetMfa => {
             let reset = MfaReset {
                 exclusion: true,
@@ -57,7 +63,11 @@ pub(crate) async fn carry_out(
     };
     if matches!(
         kind,
-        ItemKind::Joiner | ItemKind::Leaver | ItemKind::Unlock | ItemKind::ResetPassword
+        ItemKind::Joiner
+            | ItemKind::Leaver
+            | ItemKind::Mover
+            | ItemKind::Unlock
+            | ItemKind::ResetPassword
     ) {
         directory_changed(state, request.org_id).await?;
     }
@@ -71,18 +81,150 @@ async fn directory_changed(state: &AppState, org_id: i64) -> Result<(), Failure>
     Ok(())
 }
 
-/// Creates the joiner, staged (no access until activated), unless a user with the email
-/// exists: then an earlier attempt created it, and it is only recorded.
+/// Runs a workflow's steps and records each one's result on the request as it goes, so
+/// a run after a crash, a retry of the job or an admin's retry of one step skips what
+/// is done.
+struct Steps<'a> {
+    state: &'a AppState,
+    request_id: i64,
+    details: Details,
+    now: i64,
+    /// Whether a step failed in a way worth trying again later.
+    transient: bool,
+}
+
+impl<'a> Steps<'a> {
+    fn new(state: &'a AppState, request: &RequestRow, now: i64) -> Self {
+        Steps {
+            state,
+            request_id: request.id,
+            details: request.details(),
+            now,
+            transient: false,
+        }
+    }
+
+    /// Whether `name` runs now: it is not done, and no other step is retried alone.
+    fn due(&self, name: &str) -> bool {
+        let done = self
+            .details
+            .step(name)
+            .is_some_and(|step| step.status == StepStatus::Done);
+        !done
+            && self
+                .details
+                .only_step
+                .as_deref()
+                .is_none_or(|only| only == name)
+    }
+
+    fn succeeded(&self, name: &str) -> bool {
+        self.details
+            .step(name)
+            .is_some_and(|step| step.status == StepStatus::Done)
+    }
+
+    /// Records how `name` went, at once (a crash after this keeps the result).
+    async fn record(&mut self, name: &str, result: Result<String, Failure>) -> Result<(), Failure> {
+        let (status, message) = match result {
+            Ok(message) => (StepStatus::Done, message),
+            Err(Failure::Transient(message)) => {
+                self.transient = true;
+                (StepStatus::Failed, message)
+            }
+            Err(Failure::Permanent(message)) => (StepStatus::Failed, message),
+        };
+        let step = StepResult {
+            name: name.to_string(),
+            status,
+            message,
+            at: self.now,
+        };
+        match self.details.steps.iter_mut().find(|old| old.name == name) {
+            Some(old) => *old = step,
+            None => self.details.steps.push(step),
+        }
+        store::set_progress(&self.state.db, self.request_id, &self.details, None).await?;
+        Ok(())
+    }
+
+    /// The workflow's outcome: every step's message, or the failed steps' errors (worth
+    /// an automatic retry only when every failure was transient).
+    async fn finish(mut self) -> Result<String, Failure> {
+        self.details.only_step = None;
+        store::set_progress(&self.state.db, self.request_id, &self.details, None).await?;
+        let failed: Vec<String> = self
+            .details
+            .steps
+            .iter()
+            .filter(|step| step.status == StepStatus::Failed)
+            .map(|step| format!("{}: {}", step.name, step.message))
+            .collect();
+        if failed.is_empty() {
+            let done = self.details.steps.iter().map(|step| step.message.as_str());
+            return Ok(done.collect::<Vec<_>>().join("; "));
+        }
+        let message = format!("{} step(s) failed — {}", failed.len(), failed.join("; "));
+        let ran_only_transient = self.transient
+            && self
+                .details
+                .steps
+                .iter()
+                .all(|step| step.status == StepStatus::Done || step.at == self.now);
+        Err(if ran_only_transient {
+            Failure::Transient(message)
+        } else {
+            Failure::Permanent(message)
+        })
+    }
+}
+
+/// Creates the joiner staged (unless an earlier attempt did: the email is looked up
+/// first), adds the groups their department's rule gives, and schedules the activation
+/// for their first day.
 async fn joiner(
     state: &AppState,
     jumpcloud: &OrgClient,
     request: &RequestRow,
-    details: &Details,
+    now: i64,
 ) -> Result<String, Failure> {
-    let joiner = details
+    let mut steps = Steps::new(state, request, now);
+    let joiner = steps
+        .details
         .joiner
-        .as_ref()
+        .clone()
         .ok_or_else(|| Failure::Permanent("the joiner request has no profile".into()))?;
+    if steps.due("create") {
+        let created = create_joiner(state, jumpcloud, request, &joiner).await;
+        steps.record("create", created).await?;
+    }
+    if !steps.succeeded("create") {
+        return steps.finish().await;
+    }
+    // The id the create step stored (read again: this run may have just created it).
+    let user_id = store::request_by_id(&state.db, request.id)
+        .await?
+        .map(|row| row.target_user_id)
+        .unwrap_or_default();
+    if steps.due("groups") {
+        let added = add_to_groups(jumpcloud, &user_id, &joiner.groups).await;
+        steps.record("groups", added).await?;
+    }
+    if let Some(day) = &joiner.start_date
+        && steps.due("activation")
+    {
+        let scheduled = schedule_activation(jumpcloud, &user_id, day, now).await;
+        steps.record("activation", scheduled).await?;
+    }
+    steps.finish().await
+}
+
+async fn create_joiner(
+    state: &AppState,
+    jumpcloud: &OrgClient,
+    request: &RequestRow,
+    joiner: &Joiner,
+) -> Result<String, Failure> {
     let existing = jumpcloud
         .find_users_by_email(&joiner.email)
         .await?
@@ -120,54 +262,237 @@ async fn joiner(
     })
 }
 
-/// Suspends the user, removes every direct group membership (and checks JumpCloud agrees),
-/// ends their requests and grants in Lanyard, and locks their devices if asked.
-async fn leaver(
-    state: &AppState,
+/// Adds the user to each group they are not in yet.
+async fn add_to_groups(
     jumpcloud: &OrgClient,
-    request: &RequestRow,
-    details: &Details,
-    now: i64,
+    user_id: &str,
+    groups: &[GroupRef],
 ) -> Result<String, Failure> {
-    let user_id = &request.target_user_id;
-    let user = jumpcloud.get_user(user_id).await?;
-    if user.state != Some(UserState::Suspended) {
-        jumpcloud.suspend_user(user_id).await?;
-    }
-    let direct_groups = |memberships: Vec<jumpcloud::graph::GraphObjectWithPaths>| {
-        memberships
-            .into_iter()
-            .filter(|group| group.paths.iter().any(|path| path.len() == 1))
-            .map(|group| group.id)
-            .collect::<Vec<_>>()
-    };
-    let groups = direct_groups(jumpcloud.list_user_member_of(user_id).await?);
-    for group in &groups {
+    let member_of = direct_groups(jumpcloud.list_user_member_of(user_id).await?);
+    for group in groups.iter().filter(|group| !member_of.contains(&group.id)) {
         match jumpcloud
-            .set_user_group_member(group, jumpcloud::graph::GraphOp::Remove, user_id)
+            .set_user_group_member(&group.id, GraphOp::Add, user_id)
+            .await
+        {
+            Ok(()) | Err(jumpcloud::Error::Conflict(_)) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(format!("in groups: {}", group_names(groups)))
+}
+
+/// Takes the user out of each group (already out is fine), then checks JumpCloud agrees.
+async fn remove_from_groups(
+    jumpcloud: &OrgClient,
+    user_id: &str,
+    groups: &[String],
+) -> Result<(), Failure> {
+    for group in groups {
+        match jumpcloud
+            .set_user_group_member(group, GraphOp::Remove, user_id)
             .await
         {
             Ok(()) | Err(jumpcloud::Error::NotFound(_)) => {}
             Err(error) => return Err(error.into()),
         }
     }
-    if !direct_groups(jumpcloud.list_user_member_of(user_id).await?).is_empty() {
+    let left = direct_groups(jumpcloud.list_user_member_of(user_id).await?);
+    if groups.iter().any(|group| left.contains(group)) {
         return Err(Failure::Transient(
             "JumpCloud still lists group memberships after removing them".into(),
         ));
     }
-    let (cancelled, revoked) =
-        store::end_everything_for(&state.db, request.org_id, user_id, request.id, now).await?;
-    state.work_queued.notify_one();
-    let mut done = format!(
-        "suspended {}; removed from {} group(s); cancelled {cancelled} pending request(s); revoking {revoked} grant(s)",
-        user.username,
-        groups.len()
-    );
-    if details.lock_devices {
-        done.push_str(&lock_devices(jumpcloud, user_id).await?);
+    Ok(())
+}
+
+/// The groups a user is a direct member of (not through a nested group).
+fn direct_groups(memberships: Vec<GraphObjectWithPaths>) -> Vec<String> {
+    memberships
+        .into_iter()
+        .filter(|group| group.paths.iter().any(|path| path.len() == 1))
+        .map(|group| group.id)
+        .collect()
+}
+
+/// Schedules the activation at the start of `day` (UTC) unless JumpCloud already has it
+/// scheduled; a day already begun activates the user now, without the welcome email
+/// (the approver hands over the temporary password).
+async fn schedule_activation(
+    jumpcloud: &OrgClient,
+    user_id: &str,
+    day: &str,
+    now: i64,
+) -> Result<String, Failure> {
+    let start = crate::audit::day_start(day)
+        .ok()
+        .flatten()
+        .ok_or_else(|| Failure::Permanent(format!("{day:?} is not a date")))?;
+    if start <= now {
+        let user = jumpcloud.get_user(user_id).await?;
+        if user.state == Some(UserState::Staged) {
+            jumpcloud
+                .activate_user(user_id, &ActivationEmail::Suppress)
+                .await?;
+        }
+        return Ok(format!("activated now: the start date {day} has come"));
     }
-    Ok(done)
+    let already = jumpcloud
+        .list_scheduled_user_states()
+        .await?
+        .into_iter()
+        .any(|scheduled| {
+            scheduled.user_id == user_id && scheduled.state == Some(UserState::Activated)
+        });
+    if !already {
+        let start = time::OffsetDateTime::from_unix_timestamp(start)
+            .map_err(|_| Failure::Permanent(format!("{day:?} is out of range")))?;
+        jumpcloud
+            .schedule_user_states(&UserStateChange {
+                user_ids: vec![user_id.to_string()],
+                state: UserState::Activated,
+                start,
+                send_activation_emails: Some(false),
+            })
+            .await?;
+    }
+    Ok(format!("activation scheduled for {day} (UTC)"))
+}
+
+/// Moves the user to the new department and applies the group changes approved with
+/// the request.
+async fn mover(
+    state: &AppState,
+    jumpcloud: &OrgClient,
+    request: &RequestRow,
+    now: i64,
+) -> Result<String, Failure> {
+    let mut steps = Steps::new(state, request, now);
+    let mover = steps
+        .details
+        .mover
+        .clone()
+        .ok_or_else(|| Failure::Permanent("the mover request names no department".into()))?;
+    let user_id = &request.target_user_id;
+    if steps.due("department") {
+        let moved = async {
+            let user = jumpcloud.get_user(user_id).await?;
+            if user.department.as_deref() != Some(mover.to.as_str()) {
+                let fields = UserFields {
+                    department: Some(mover.to.clone()),
+                    ..Default::default()
+                };
+                jumpcloud.update_user(user_id, &fields).await?;
+            }
+            Ok(format!("department: {}", mover.to))
+        }
+        .await;
+        steps.record("department", moved).await?;
+    }
+    if steps.due("groups") {
+        let regrouped = async {
+            add_to_groups(jumpcloud, user_id, &mover.add).await?;
+            let remove: Vec<String> = mover.remove.iter().map(|group| group.id.clone()).collect();
+            remove_from_groups(jumpcloud, user_id, &remove).await?;
+            Ok(format!(
+                "added to: {}; removed from: {}",
+                group_names(&mover.add),
+                group_names(&mover.remove)
+            ))
+        }
+        .await;
+        steps.record("groups", regrouped).await?;
+    }
+    steps.finish().await
+}
+
+/// Offboards the user, one recorded step at a time: suspend, remove every direct group,
+/// end their requests and grants in Lanyard, lock their devices and schedule the
+/// account's deletion if asked. A failed step does not stop the others.
+async fn leaver(
+    state: &AppState,
+    jumpcloud: &OrgClient,
+    request: &RequestRow,
+    now: i64,
+) -> Result<String, Failure> {
+    let mut steps = Steps::new(state, request, now);
+    let user_id = &request.target_user_id;
+    if steps.due("suspend") {
+        let suspended = async {
+            let user = jumpcloud.get_user(user_id).await?;
+            if user.state != Some(UserState::Suspended) {
+                jumpcloud.suspend_user(user_id).await?;
+            }
+            Ok(format!("suspended {}", user.username))
+        }
+        .await;
+        steps.record("suspend", suspended).await?;
+    }
+    if steps.due("groups") {
+        let removed = async {
+            let groups = direct_groups(jumpcloud.list_user_member_of(user_id).await?);
+            remove_from_groups(jumpcloud, user_id, &groups).await?;
+            Ok(format!("removed from {} group(s)", groups.len()))
+        }
+        .await;
+        steps.record("groups", removed).await?;
+    }
+    if steps.due("requests") {
+        let ended = store::end_everything_for(&state.db, request.org_id, user_id, request.id, now)
+            .await
+            .map_err(Failure::from)
+            .map(|(cancelled, revoked)| {
+                state.work_queued.notify_one();
+                format!("cancelled {cancelled} pending request(s); revoking {revoked} grant(s)")
+            });
+        steps.record("requests", ended).await?;
+    }
+    if steps.details.lock_devices && steps.due("devices") {
+        let locked = lock_devices(jumpcloud, user_id).await;
+        steps.record("devices", locked).await?;
+    }
+    if let Some(days) = steps.details.delete_after_days
+        && steps.due("deletion")
+    {
+        let due = now + i64::from(days) * 86_400;
+        let scheduled = jobs::enqueue_deletion(&state.db, request.org_id, request.id, due, now)
+            .await
+            .map_err(Failure::from)
+            .map(|()| format!("deletion scheduled for {}", crate::when::minute(due)));
+        steps.record("deletion", scheduled).await?;
+    }
+    steps.finish().await
+}
+
+/// A leaver's scheduled deletion, when it comes. A user someone reactivated since is
+/// kept: the deletion was for someone who left.
+pub(crate) async fn delete_leaver(
+    state: &AppState,
+    jumpcloud: &OrgClient,
+    request: &RequestRow,
+    now: i64,
+) -> Result<String, Failure> {
+    let mut steps = Steps::new(state, request, now);
+    let deleted = async {
+        let user = match jumpcloud.get_user(&request.target_user_id).await {
+            Ok(user) => user,
+            Err(jumpcloud::Error::NotFound(_)) => {
+                return Ok(format!("{} was already deleted", request.target_email));
+            }
+            Err(error) => return Err(Failure::from(error)),
+        };
+        if user.state != Some(UserState::Suspended) {
+            return Ok(format!(
+                "kept {}: no longer suspended, so not deleted",
+                user.username
+            ));
+        }
+        jumpcloud.delete_user(&user.id, false).await?;
+        Ok(format!("deleted {} ({})", user.username, user.email))
+    }
+    .await;
+    steps.record("delete", deleted).await?;
+    directory_changed(state, request.org_id).await?;
+    steps.finish().await
 }
 
 /// Locks the user's Linux and Windows devices (a lock sent twice is harmless); macOS
@@ -187,7 +512,7 @@ async fn lock_devices(jumpcloud: &OrgClient, user_id: &str) -> Result<String, Fa
             skipped.push(name);
         }
     }
-    let mut done = format!("; locked {} device(s)", locked.len());
+    let mut done = format!("locked {} device(s)", locked.len());
     if !locked.is_empty() {
         done.push_str(&format!(": {}", locked.join(", ")));
     }

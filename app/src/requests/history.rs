@@ -5,12 +5,16 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::components::FormError;
 use crate::components::{AuditLine, ErrorPanel, RecentChanges};
 use crate::directory::id_param;
+use crate::directory::query_param;
 use crate::error::AppError;
 use crate::home::org_param;
 use crate::requests::RequestView;
-use crate::requests::pages::{RequestTable, duration_label};
+use crate::requests::items::StepStatus;
+use crate::requests::pages::{PlanLines, RequestTable, duration_label};
+use crate::requests::workflows::{CancelDeletion, IssueJoinerPassword, RetryStep};
 use crate::when;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +24,16 @@ pub struct RequestHistory {
     pub jobs: Vec<JobView>,
     pub extensions: Vec<RequestView>,
     pub audit: Vec<AuditLine>,
+    /// Whether the reader may retry steps and cancel a scheduled deletion.
+    pub may_manage: bool,
+    /// A leaver's deletion is still to come.
+    pub deletion_pending: bool,
+    /// The reader completed this joiner and may issue its temporary password (once).
+    pub may_issue_password: bool,
+    /// "issued to … on …", once it was.
+    pub password_issued: Option<String>,
+    /// The password just issued, shown this once.
+    pub temporary_password: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,8 +57,12 @@ pub struct JobView {
 }
 
 #[server(endpoint = "requests/history")]
-pub async fn load_request_history(org: String, id: i64) -> Result<RequestHistory, AppError> {
-    crate::error::with_http_status(ssr::history(&org, id).await)
+pub async fn load_request_history(
+    org: String,
+    id: i64,
+    password: Option<String>,
+) -> Result<RequestHistory, AppError> {
+    crate::error::with_http_status(ssr::history(&org, id, password.as_deref()).await)
 }
 
 #[cfg(feature = "ssr")]
@@ -52,7 +70,7 @@ mod ssr {
     use super::{DecisionLine, JobView, RequestHistory};
     use crate::components::AuditLine;
     use crate::error::AppError;
-    use crate::requests::{jobs, store};
+    use crate::requests::{ItemKind, jobs, store, workflows};
     use crate::state::app_state;
     use crate::tenants::Capability;
     use crate::tenants::access::authorize;
@@ -62,7 +80,11 @@ mod ssr {
 
     /// The requester, those who decide or audit requests, and the subject's JumpCloud
     /// manager may read a request; for anyone else it does not exist.
-    pub async fn history(org: &str, id: i64) -> Result<RequestHistory, AppError> {
+    pub async fn history(
+        org: &str,
+        id: i64,
+        password_token: Option<&str>,
+    ) -> Result<RequestHistory, AppError> {
         let state = app_state()?;
         let context = authorize(&state, org, Capability::Enter).await?;
         let row = store::request(&state.db, context.org.id, id).await?;
@@ -95,8 +117,11 @@ mod ssr {
                 at,
             })
             .collect();
-        let jobs = jobs::for_request(&state.db, id)
-            .await?
+        let job_lines = jobs::for_request(&state.db, id).await?;
+        let deletion_pending = job_lines
+            .iter()
+            .any(|job| job.kind == "delete" && matches!(job.status.as_str(), "queued" | "failed"));
+        let jobs = job_lines
             .into_iter()
             .map(|job| JobView {
                 kind: job.kind,
@@ -122,12 +147,30 @@ mod ssr {
         .into_iter()
         .map(AuditLine::from)
         .collect();
+        let details = row.details();
+        let is_joiner = request.kind == ItemKind::Joiner;
+        let may_issue_password = is_joiner
+            && request.status == "done"
+            && details.password_issued.is_none()
+            && context.role.allows(Capability::DecideRequests)
+            && workflows::ssr::completed_by(&state.db, id, context.account.id).await?;
+        let temporary_password = password_token
+            .filter(|token| !token.is_empty())
+            .and_then(|token| state.users.passwords.take(context.account.id, token))
+            .map(|password| password.expose().to_string());
         Ok(RequestHistory {
             request,
             decisions,
             jobs,
             extensions,
             audit,
+            may_manage: context.role.allows(Capability::ManageOrg),
+            deletion_pending,
+            may_issue_password,
+            password_issued: details
+                .password_issued
+                .map(|(at, to)| format!("issued to {to} on {}", crate::when::minute(at))),
+            temporary_password,
         })
     }
 }
@@ -136,13 +179,27 @@ mod ssr {
 pub fn RequestHistoryRoute() -> impl IntoView {
     let org = org_param();
     let id = id_param();
+    let password = query_param("password");
+    let actions = HistoryActions {
+        retry_step: ServerAction::<RetryStep>::new(),
+        cancel_deletion: ServerAction::<CancelDeletion>::new(),
+        issue_password: ServerAction::<IssueJoinerPassword>::new(),
+    };
     let data = Resource::new(
-        move || (org.get(), id.get()),
-        |(org, id)| async move {
+        move || {
+            (
+                org.get(),
+                id.get(),
+                password.get(),
+                actions.retry_step.version().get(),
+                actions.cancel_deletion.version().get(),
+            )
+        },
+        |(org, id, password, ..)| async move {
             let id = id
                 .parse()
                 .map_err(|_| AppError::NotFound("That request".into()))?;
-            load_request_history(org, id).await
+            load_request_history(org, id, Some(password)).await
         },
     );
     view! {
@@ -150,7 +207,7 @@ pub fn RequestHistoryRoute() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(history) => view! { <HistoryView history org=org.get_untracked() /> }.into_any(),
+                    Ok(history) => view! { <HistoryView history org=org.get_untracked() actions /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -158,8 +215,15 @@ pub fn RequestHistoryRoute() -> impl IntoView {
     }
 }
 
+#[derive(Clone, Copy)]
+struct HistoryActions {
+    retry_step: ServerAction<RetryStep>,
+    cancel_deletion: ServerAction<CancelDeletion>,
+    issue_password: ServerAction<IssueJoinerPassword>,
+}
+
 #[component]
-fn HistoryView(history: RequestHistory, org: String) -> impl IntoView {
+fn HistoryView(history: RequestHistory, org: String, actions: HistoryActions) -> impl IntoView {
     let request = history.request.clone();
     let duration = if request.kind.is_action() {
         request.kind.label().to_string()
@@ -183,7 +247,10 @@ fn HistoryView(history: RequestHistory, org: String) -> impl IntoView {
                 {request.outcome.clone().map(|done| view! { <dt>"Done in JumpCloud"</dt><dd data-testid="history-outcome">{done}</dd> })}
                 {request.last_error.clone().map(|error| view! { <dt>"Last error"</dt><dd class="error">{error}</dd> })}
             </dl>
+            <PlanLines plan=request.plan.clone() />
         </section>
+        <TemporaryPassword history=history.clone() org=org.clone() actions />
+        <Steps history=history.clone() org=org.clone() actions />
         <section class="panel">
             <h2>"Decisions"</h2>
             {if history.decisions.is_empty() {
@@ -236,4 +303,90 @@ fn HistoryView(history: RequestHistory, org: String) -> impl IntoView {
         })}
         <RecentChanges audit=history.audit />
     }
+}
+
+/// A workflow's steps: how each went, and (for admins) a retry of each failed one alone.
+#[component]
+fn Steps(history: RequestHistory, org: String, actions: HistoryActions) -> impl IntoView {
+    let request = history.request;
+    let (steps, request_id) = (request.steps, request.id);
+    let may_retry = history.may_manage && request.status == "failed";
+    let cancel_org = org.clone();
+    (!steps.is_empty() || history.deletion_pending).then(move || view! {
+        <section class="panel">
+            <h2>"Steps"</h2>
+            <FormError result=actions.retry_step.value() />
+            <FormError result=actions.cancel_deletion.value() />
+            <table class="data" aria-label="Steps">
+                <thead><tr>
+                    <th scope="col">"Step"</th><th scope="col">"Result"</th><th scope="col">"When"</th><th scope="col">""</th>
+                </tr></thead>
+                <tbody>
+                    {steps.into_iter().map(|step| {
+                        let failed = step.status == StepStatus::Failed;
+                        let org = org.clone();
+                        let name = step.name.clone();
+                        view! {
+                            <tr data-step=step.name.clone() class:failed=failed>
+                                <td>{step.name.clone()}</td>
+                                <td>{if failed { "failed: " } else { "done: " }} {step.message.clone()}</td>
+                                <td>{when::minute(step.at)}</td>
+                                <td>
+                                    {(failed && may_retry).then(move || view! {
+                                        <ActionForm action=actions.retry_step attr:class="inline">
+                                            <input type="hidden" name="org" value=org />
+                                            <input type="hidden" name="request_id" value=request_id />
+                                            <input type="hidden" name="step" value=name />
+                                            <button type="submit">"Retry this step"</button>
+                                        </ActionForm>
+                                    })}
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {(history.deletion_pending && history.may_manage).then(|| view! {
+                <ActionForm action=actions.cancel_deletion attr:class="row">
+                    <input type="hidden" name="org" value=cancel_org />
+                    <input type="hidden" name="request_id" value=request_id />
+                    <button type="submit" class="danger">"Cancel the scheduled deletion"</button>
+                </ActionForm>
+            })}
+        </section>
+    })
+}
+
+/// A completed joiner's temporary password: issued once, by the approver who completed
+/// the request, and shown on the page the issue redirects to.
+#[component]
+fn TemporaryPassword(
+    history: RequestHistory,
+    org: String,
+    actions: HistoryActions,
+) -> impl IntoView {
+    let request_id = history.request.id;
+    let shown = history.temporary_password.clone();
+    let issued = history.password_issued.clone();
+    let may_issue = history.may_issue_password;
+    (shown.is_some() || issued.is_some() || may_issue).then(move || view! {
+        <section class="panel" aria-labelledby="password-heading">
+            <h2 id="password-heading">"Temporary password"</h2>
+            <FormError result=actions.issue_password.value() />
+            {match (shown, issued) {
+                (Some(password), _) => view! {
+                    <p>"Give this to the new user for their first login (they must change it). It is not shown again:"</p>
+                    <p><code class="secret" data-testid="temporary-password">{password}</code></p>
+                }.into_any(),
+                (None, Some(issued)) => view! { <p data-testid="password-issued">{format!("The temporary password was {issued}.")}</p> }.into_any(),
+                (None, None) => view! {
+                    <ActionForm action=actions.issue_password attr:class="row">
+                        <input type="hidden" name="org" value=org />
+                        <input type="hidden" name="request_id" value=request_id />
+                        <button type="submit" class="primary">"Issue the temporary password"</button>
+                    </ActionForm>
+                }.into_any(),
+            }}
+        </section>
+    })
 }

@@ -22,9 +22,11 @@ pub enum ItemKind {
     ResetPassword,
     DeviceLock,
     DeviceErase,
+    /// Move a user to another department: their groups follow the department rules.
+    Mover,
 }
 
-pub const ALL_KINDS: [ItemKind; 8] = [
+pub const ALL_KINDS: [ItemKind; 9] = [
     ItemKind::Group,
     ItemKind::Joiner,
     ItemKind::Leaver,
@@ -33,6 +35,7 @@ pub const ALL_KINDS: [ItemKind; 8] = [
     ItemKind::ResetPassword,
     ItemKind::DeviceLock,
     ItemKind::DeviceErase,
+    ItemKind::Mover,
 ];
 
 /// Whom or what an item acts on, which decides the fields of its request form.
@@ -57,6 +60,7 @@ impl ItemKind {
             ItemKind::ResetPassword => "reset_password",
             ItemKind::DeviceLock => "device_lock",
             ItemKind::DeviceErase => "device_erase",
+            ItemKind::Mover => "mover",
         }
     }
 
@@ -78,6 +82,7 @@ impl ItemKind {
             ItemKind::ResetPassword => "Reset a user's password",
             ItemKind::DeviceLock => "Lock a device",
             ItemKind::DeviceErase => "Erase a device",
+            ItemKind::Mover => "Move a user to another department (mover)",
         }
     }
 
@@ -85,9 +90,11 @@ impl ItemKind {
         match self {
             ItemKind::Group => Target::Requester,
             ItemKind::Joiner => Target::NewUser,
-            ItemKind::Leaver | ItemKind::ResetMfa | ItemKind::Unlock | ItemKind::ResetPassword => {
-                Target::ExistingUser
-            }
+            ItemKind::Leaver
+            | ItemKind::ResetMfa
+            | ItemKind::Unlock
+            | ItemKind::ResetPassword
+            | ItemKind::Mover => Target::ExistingUser,
             ItemKind::DeviceLock | ItemKind::DeviceErase => Target::Device,
         }
     }
@@ -145,6 +152,105 @@ pub struct Details {
     /// that finds it set after a crash stops and asks a person instead of resending.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sending_since: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mover: Option<Mover>,
+    /// A leaver's account is deleted this many days after they leave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_after_days: Option<u32>,
+    /// Each step of a workflow (joiner, mover, leaver) as it last ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepResult>,
+    /// An admin's retry of one failed step: the next run does only that step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_step: Option<String>,
+    /// When a joiner's temporary password was issued, and to whom (it is shown once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_issued: Option<(i64, String)>,
+}
+
+/// A JumpCloud user group, with its name as it was when the request was made.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// Names a list of groups for people: "VPN, Wiki", or "none".
+pub fn group_names(groups: &[GroupRef]) -> String {
+    if groups.is_empty() {
+        return "none".into();
+    }
+    groups
+        .iter()
+        .map(|group| group.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a mover request changes, as the department rules implied when it was asked
+/// for; the approver approves exactly this.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mover {
+    #[serde(default)]
+    pub from: Option<String>,
+    pub to: String,
+    #[serde(default)]
+    pub add: Vec<GroupRef>,
+    #[serde(default)]
+    pub remove: Vec<GroupRef>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Done,
+    Failed,
+}
+
+/// One step of a workflow and how it went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepResult {
+    /// Stable name (`suspend`, `groups`, …), used to retry it alone.
+    pub name: String,
+    pub status: StepStatus,
+    pub message: String,
+    pub at: i64,
+}
+
+impl Details {
+    pub fn step(&self, name: &str) -> Option<&StepResult> {
+        self.steps.iter().find(|step| step.name == name)
+    }
+
+    /// What the approved request will do, line by line, for approvers and its history.
+    pub fn plan(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if let Some(joiner) = &self.joiner {
+            if let Some(department) = &joiner.department {
+                lines.push(format!("Department: {department}"));
+            }
+            lines.push(format!("Groups: {}", group_names(&joiner.groups)));
+            if let Some(day) = &joiner.start_date {
+                lines.push(format!("Activation scheduled for {day}"));
+            }
+        }
+        if let Some(mover) = &self.mover {
+            lines.push(format!(
+                "Department: {} → {}",
+                mover.from.as_deref().unwrap_or("none"),
+                mover.to
+            ));
+            lines.push(format!("Add to: {}", group_names(&mover.add)));
+            lines.push(format!("Remove from: {}", group_names(&mover.remove)));
+        }
+        if self.lock_devices {
+            lines.push("Lock their Linux and Windows devices".into());
+        }
+        if let Some(days) = self.delete_after_days {
+            lines.push(format!("Delete the user {days} days after they leave"));
+        }
+        lines
+    }
 }
 
 /// The profile a joiner request creates.
@@ -161,6 +267,12 @@ pub struct Joiner {
     /// The manager's JumpCloud id.
     #[serde(default)]
     pub manager: Option<String>,
+    /// The groups the department rules give the joiner.
+    #[serde(default)]
+    pub groups: Vec<GroupRef>,
+    /// The first day (`YYYY-MM-DD`, UTC): the staged user is activated then.
+    #[serde(default)]
+    pub start_date: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -192,7 +304,8 @@ mod tests {
     #[test]
     fn only_group_access_has_a_duration() {
         assert!(!ItemKind::Group.is_action());
-        assert!(ALL_KINDS.iter().filter(|kind| kind.is_action()).count() == 7);
+        assert!(ALL_KINDS.iter().filter(|kind| kind.is_action()).count() == 8);
+        assert_eq!(ItemKind::Mover.target(), Target::ExistingUser);
         assert_eq!(ItemKind::Leaver.target(), Target::ExistingUser);
         assert_eq!(ItemKind::DeviceErase.target(), Target::Device);
     }

@@ -25,6 +25,43 @@ pub const ENQUEUE: &str = "INSERT INTO jobs (org_id, request_id, kind, idempoten
                            VALUES ($1, $2, $3, $4, 'queued', $5, $5, $5) \
                            ON CONFLICT (idempotency_key) DO NOTHING";
 
+/// Queues a leaver's account deletion for `due`, once per request.
+pub async fn enqueue_deletion(
+    db: &Db,
+    org_id: i64,
+    request_id: i64,
+    due: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    on_db!(db, |pool| sqlx::query(
+        "INSERT INTO jobs (org_id, request_id, kind, idempotency_key, status, next_run_at, \
+         created_at, updated_at) VALUES ($1, $2, 'delete', $3, 'queued', $4, $5, $5) \
+         ON CONFLICT (idempotency_key) DO NOTHING"
+    )
+    .bind(org_id)
+    .bind(request_id)
+    .bind(format!("delete:{request_id}"))
+    .bind(due)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(drop))?;
+    Ok(())
+}
+
+/// Cancels a leaver's deletion that has not run yet; whether there was one.
+pub async fn cancel_deletion(db: &Db, request_id: i64, now: i64) -> Result<bool, AppError> {
+    Ok(on_db!(db, |pool| sqlx::query(
+        "UPDATE jobs SET status = 'cancelled', updated_at = $1 WHERE request_id = $2 \
+         AND kind = 'delete' AND status IN ('queued', 'failed')"
+    )
+    .bind(now)
+    .bind(request_id)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected() > 0))?)
+}
+
 /// Claims the next due job, or a running one whose lease expired. On Postgres, rows
 /// another instance is claiming are skipped rather than waited for; SQLite has a single
 /// writer, so the statement is atomic there as it stands.

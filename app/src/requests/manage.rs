@@ -11,6 +11,8 @@ use crate::error::AppError;
 use crate::home::org_param;
 use crate::requests::items::ALL_KINDS;
 use crate::requests::pages::{RequestTable, duration_label, time_left};
+use crate::requests::rules::RuleView;
+use crate::requests::workflows::{DeleteDepartmentRule, DepartmentRulesPanel, SaveDepartmentRule};
 use crate::requests::{
     CancelFailedRequest, CatalogItemView, ChangeGrants, CreateCatalogItem, RequestView,
     RetryRequest, request_path,
@@ -22,6 +24,7 @@ pub struct ManagePage {
     /// The JumpCloud groups a catalog item can offer: (id, name).
     pub groups: Vec<(String, String)>,
     pub catalog: Vec<CatalogItemView>,
+    pub rules: Vec<RuleView>,
     pub failed: Vec<RequestView>,
     pub expiring: Vec<RequestView>,
     pub days: i64,
@@ -89,13 +92,14 @@ mod ssr {
             )));
         }
         let now = state.clock.now();
-        let groups = context
+        let groups: Vec<(String, String)> = context
             .jumpcloud
             .list_all_user_groups(&mut |_, _| {})
             .await?
             .into_iter()
             .map(|group| (group.id, group.name))
             .collect();
+        let rules = crate::requests::workflows::ssr::rule_views(&context, &groups).await?;
         let catalog = store::items(&state.db, org_id)
             .await?
             .iter()
@@ -116,6 +120,7 @@ mod ssr {
         Ok(ManagePage {
             groups,
             catalog,
+            rules,
             failed: store::list(&state.db, org_id, &failed).await?,
             expiring: store::list(&state.db, org_id, &expiring).await?,
             days,
@@ -134,6 +139,8 @@ pub fn ManageRequestsRoute() -> impl IntoView {
     let retry = ServerAction::<RetryRequest>::new();
     let cancel = ServerAction::<CancelFailedRequest>::new();
     let grants = ServerAction::<ChangeGrants>::new();
+    let save_rule = ServerAction::<SaveDepartmentRule>::new();
+    let delete_rule = ServerAction::<DeleteDepartmentRule>::new();
     let data = Resource::new(
         move || {
             (
@@ -144,6 +151,8 @@ pub fn ManageRequestsRoute() -> impl IntoView {
                 retry.version().get(),
                 cancel.version().get(),
                 grants.version().get(),
+                save_rule.version().get(),
+                delete_rule.version().get(),
             )
         },
         |(org, days, status, ..)| load_manage_page(org, Some(days), Some(status)),
@@ -153,6 +162,8 @@ pub fn ManageRequestsRoute() -> impl IntoView {
         retry,
         cancel,
         grants,
+        save_rule,
+        delete_rule,
     };
     view! {
         <p class="breadcrumbs"><a href=move || format!("/o/{}/requests", org.get())>"Requests"</a></p>
@@ -175,6 +186,8 @@ struct ManageActions {
     retry: ServerAction<RetryRequest>,
     cancel: ServerAction<CancelFailedRequest>,
     grants: ServerAction<ChangeGrants>,
+    save_rule: ServerAction<SaveDepartmentRule>,
+    delete_rule: ServerAction<DeleteDepartmentRule>,
 }
 
 #[component]
@@ -182,6 +195,13 @@ fn ManageView(page: ManagePage, org: String, actions: ManageActions) -> impl Int
     let status = query_param("status");
     view! {
         <CatalogForm groups=page.groups.clone() catalog=page.catalog.clone() org=org.clone() create=actions.create />
+        <DepartmentRulesPanel
+            org=org.clone()
+            rules=page.rules.clone()
+            groups=page.groups.clone()
+            save=actions.save_rule
+            delete=actions.delete_rule
+        />
         <FailedRequests failed=page.failed.clone() org=org.clone() actions />
         <crate::notifications::NotificationSettingsPanel org=org.clone() />
         <Expiring expiring=page.expiring.clone() days=page.days now=page.now org=org.clone() grants=actions.grants />

@@ -14,10 +14,12 @@ pub(crate) mod notify;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod policy;
+pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod store;
 #[cfg(feature = "ssr")]
 pub mod worker;
+pub mod workflows;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -95,6 +97,10 @@ pub struct RequestView {
     pub extends: Option<i64>,
     /// Whether the requester was reminded that the grant ends soon.
     pub reminded: bool,
+    /// What an action does (groups, department change, schedule), line by line.
+    pub plan: Vec<String>,
+    /// A workflow's steps as they last ran.
+    pub steps: Vec<items::StepResult>,
 }
 
 pub fn request_path(org: &str, id: i64) -> String {
@@ -171,6 +177,8 @@ pub async fn submit_action(
     department: Option<String>,
     job_title: Option<String>,
     manager: Option<String>,
+    start_date: Option<String>,
+    delete_after_days: Option<String>,
 ) -> Result<i64, AppError> {
     let joiner = crate::users::create::ssr::NewUserInput {
         email: email.unwrap_or_default(),
@@ -187,6 +195,8 @@ pub async fn submit_action(
         device: device.unwrap_or_default(),
         lock_devices: lock_devices.is_some(),
         joiner,
+        start_date: start_date.unwrap_or_default(),
+        delete_after_days: delete_after_days.unwrap_or_default(),
     };
     crate::error::with_http_status(ssr::submit_action(&org, item_id, &justification, form).await)
 }
@@ -293,6 +303,7 @@ pub(crate) mod ssr {
     use super::items::{Details, Eligibility, ItemKind, Joiner, Target};
     use super::policy::{Decider, Policy};
     use super::store::{self, Decision, NewItem, NewRequest, RequestRow};
+    use super::workflows;
     use super::{CatalogItemView, RequestView, Verdict, worker};
     use crate::audit;
     use crate::directory::ssr::redirect_with_notice;
@@ -543,6 +554,35 @@ pub(crate) mod ssr {
         Ok(id)
     }
 
+    /// An action on an existing directory user, asked for outside the catalog form (a
+    /// department change on the user's page).
+    pub(crate) async fn store_action(
+        state: &AppState,
+        context: &OrgContext,
+        item: &store::CatalogItem,
+        user: &jumpcloud::users::SystemUser,
+        justification: &str,
+        details: &Details,
+    ) -> Result<i64, AppError> {
+        store_request(
+            state,
+            context,
+            NewRequest {
+                org_id: context.org.id,
+                item,
+                requester_account_id: context.account.id,
+                target_user_id: &user.id,
+                target_email: &user.email,
+                justification: justified(justification)?,
+                duration_minutes: None,
+                details,
+                extends_request_id: None,
+                auto_rule: None,
+            },
+        )
+        .await
+    }
+
     /// Group access asked for (or more of it): the requester's own, approved at once
     /// when an auto-approve rule matches its duration and department.
     struct GroupAsk<'a> {
@@ -639,7 +679,11 @@ pub(crate) mod ssr {
         pub target: String,
         pub device: String,
         pub lock_devices: bool,
+        /// A joiner's first day, `YYYY-MM-DD`; a mover's new department comes in
+        /// `joiner.department`.
         pub joiner: NewUserInput,
+        pub start_date: String,
+        pub delete_after_days: String,
     }
 
     pub async fn submit_action(
@@ -671,6 +715,7 @@ pub(crate) mod ssr {
         let mut details = Details::default();
         let (target_id, target_email) = match kind.target() {
             Target::NewUser => {
+                let start_date = workflows::ssr::start_date(&form.start_date, state.clock.now())?;
                 let new = validated(&context, form.joiner).await?;
                 let taken = context
                     .jumpcloud
@@ -685,6 +730,9 @@ pub(crate) mod ssr {
                     )));
                 }
                 let email = new.email.clone();
+                let groups =
+                    workflows::ssr::joiner_groups(&context, new.fields.department.as_deref())
+                        .await?;
                 details.joiner = Some(Joiner {
                     email: new.email,
                     username: new.username,
@@ -693,6 +741,8 @@ pub(crate) mod ssr {
                     department: new.fields.department,
                     job_title: new.fields.job_title,
                     manager: new.fields.manager,
+                    groups,
+                    start_date,
                 });
                 details.manager_of = own.as_ref().map(|user| user.id.clone());
                 (String::new(), email)
@@ -709,7 +759,22 @@ pub(crate) mod ssr {
                     .ok_or_else(|| {
                         AppError::bad_request(format!("No user is called {wanted:?}."))
                     })?;
-                details.lock_devices = kind == ItemKind::Leaver && form.lock_devices;
+                if kind == ItemKind::Leaver {
+                    details.lock_devices = form.lock_devices;
+                    details.delete_after_days =
+                        workflows::ssr::deletion_delay(&form.delete_after_days)?;
+                }
+                if kind == ItemKind::Mover {
+                    let to = form.joiner.department.trim();
+                    if to.is_empty() || to.chars().count() > 100 {
+                        return Err(AppError::bad_request(
+                            "Name the department the user moves to (up to 100 characters).",
+                        ));
+                    }
+                    let from = user.department.as_deref().filter(|from| !from.is_empty());
+                    details.mover =
+                        Some(workflows::ssr::mover_details(&context, &user.id, from, to).await?);
+                }
                 (user.id, user.email)
             }
             Target::Device => {

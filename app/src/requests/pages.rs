@@ -9,7 +9,7 @@ use crate::components::{Badge, ErrorPanel, FormError};
 use crate::directory::{Notice, query_param};
 use crate::error::AppError;
 use crate::home::org_param;
-use crate::requests::items::Target;
+use crate::requests::items::{ItemKind, Target};
 use crate::requests::jumpcloud_flows::{DecideJumpcloudRequest, JumpCloudRequests};
 use crate::requests::{
     CancelRequest, CatalogItemView, DecideRequests, ExtendRequest, RequestView, SubmitAction,
@@ -389,6 +389,18 @@ fn what_for(request: &RequestView) -> String {
     }
 }
 
+/// What an action will do (its groups, department change, schedule), as a short list.
+#[component]
+pub(crate) fn PlanLines(plan: Vec<String>) -> impl IntoView {
+    (!plan.is_empty()).then(|| {
+        view! {
+            <ul class="plan" aria-label="What it does">
+                {plan.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+            </ul>
+        }
+    })
+}
+
 fn status_tone(status: &str) -> &'static str {
     match status {
         "active" | "done" => "ok",
@@ -566,12 +578,20 @@ fn ActionEntry(
             <label>"Department" <input type="text" name="department" maxlength="100" /></label>
             <label>"Job title" <input type="text" name="job_title" maxlength="100" /></label>
             <label>"Manager (email or username)" <input type="text" name="manager" maxlength="254" /></label>
+            <label>"Start date (UTC; activated that day)" <input type="date" name="start_date" /></label>
         }
         .into_any(),
         Target::ExistingUser => view! {
             <label>"User (email or username)" <input type="text" name="target" required maxlength="254" /></label>
-            {(item.kind == crate::requests::ItemKind::Leaver).then(|| view! {
+            {(item.kind == ItemKind::Leaver).then(|| view! {
                 <label class="check"><input type="checkbox" name="lock_devices" value="on" /> "Also lock their Linux and Windows devices"</label>
+                <label>
+                    "Delete the account after (days; empty: keep it suspended)"
+                    <input type="number" name="delete_after_days" min="1" max="3650" />
+                </label>
+            })}
+            {(item.kind == ItemKind::Mover).then(|| view! {
+                <label>"New department" <input type="text" name="department" required maxlength="100" /></label>
             })}
         }
         .into_any(),
@@ -663,7 +683,10 @@ fn Inbox(
                                             </td>
                                             <td>{request.requester.clone()}</td>
                                             <td><a href=request_path(&org, id)>{request.item.clone()}</a></td>
-                                            <td>{what_for(&request)}</td>
+                                            <td>
+                                                {what_for(&request)}
+                                                <PlanLines plan=request.plan.clone() />
+                                            </td>
                                             <td>{request.justification.clone()}</td>
                                             <td>{entry.current_groups.join(", ")}</td>
                                             <td>{entry.progress}</td>

@@ -332,6 +332,7 @@ struct ListedRow {
 impl ListedRow {
     fn view(self) -> RequestView {
         let details = Details::parse(&self.details);
+        let plan = details.plan();
         RequestView {
             id: self.id,
             item: self.item_name,
@@ -348,6 +349,8 @@ impl ListedRow {
             outcome: self.outcome,
             extends: self.extends_request_id,
             reminded: self.reminded_at.is_some(),
+            plan,
+            steps: details.steps,
         }
     }
 }
@@ -868,6 +871,25 @@ pub async fn set_progress(
     .await
     .map(drop))?;
     Ok(())
+}
+
+/// Replaces the request's details only if they are still `before`; whether they were
+/// (a compare-and-swap: of two callers, one wins).
+pub async fn replace_details(
+    db: &Db,
+    request_id: i64,
+    before: &Details,
+    after: &Details,
+) -> Result<bool, AppError> {
+    Ok(on_db!(db, |pool| sqlx::query(
+        "UPDATE requests SET details = $1 WHERE id = $2 AND details = $3"
+    )
+    .bind(after.to_json())
+    .bind(request_id)
+    .bind(before.to_json())
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected() > 0))?)
 }
 
 /// A joiner's new JumpCloud id, once it exists.

@@ -212,6 +212,16 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<(), Failure
             finish_job(&state.db, job, owner, &request, finish).await?;
         }
         ("revoke", _) => revoke(state, &jumpcloud, job, owner, &request, &item).await?,
+        ("delete", ItemKind::Leaver) => {
+            let summary = actions::delete_leaver(state, &jumpcloud, &request, now).await?;
+            let finish = Finish {
+                from: "approved",
+                to: "done",
+                window: None,
+                outcome: &summary,
+            };
+            finish_job(&state.db, job, owner, &request, finish).await?;
+        }
         (other, _) => return Err(Failure::Permanent(format!("unknown job kind {other}"))),
     }
     Ok(())
@@ -343,10 +353,10 @@ async fn finish_job(
     .await
     })?;
     if recorded {
-        let action = if job.kind == "revoke" {
-            "request.revoked"
-        } else {
-            "request.executed"
+        let action = match job.kind.as_str() {
+            "revoke" => "request.revoked",
+            "delete" => "request.user_deleted",
+            _ => "request.executed",
         };
         executed(db, job.org_id, request.id, action, finish.outcome, "ok").await?;
     }

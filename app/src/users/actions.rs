@@ -135,6 +135,7 @@ pub(crate) mod ssr {
     use jumpcloud::Secret;
     use jumpcloud::user_states::UserStateChange;
     use jumpcloud::users::{ActivationEmail, MfaReset, SystemUser, UserFields, UserState};
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
     use rand::Rng;
     use rand::seq::SliceRandom;
     use time::OffsetDateTime;
@@ -235,6 +236,15 @@ pub(crate) mod ssr {
             result,
         )
         .await?;
+        // A new department: the user's page shows the group changes the rules imply.
+        let before = user.department.clone().unwrap_or_default();
+        if fields.department.as_deref() != Some(before.as_str()) {
+            leptos_axum::redirect(&format!(
+                "{}?moved_from={}",
+                user_path(&context.org.slug, &user.id),
+                utf8_percent_encode(&before, NON_ALPHANUMERIC)
+            ));
+        }
         Ok(())
     }
 

@@ -12,6 +12,7 @@ use crate::components::{
 };
 use crate::error::AppError;
 use crate::home::org_param;
+use crate::requests::workflows::{MoverPanel, load_mover_preview};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserLink {
@@ -255,6 +256,7 @@ pub fn UserPage() -> impl IntoView {
     let query = use_query_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let password_token = Memo::new(move |_| query.read().get("password"));
+    let moved_from = Memo::new(move |_| query.read().get("moved_from"));
     let actions = UserActions::new();
     let detail = Resource::new(
         move || (org.get(), id.get(), actions.versions()),
@@ -269,6 +271,15 @@ pub fn UserPage() -> impl IntoView {
             }
         },
     );
+    let mover = Resource::new(
+        move || (org.get(), id.get(), moved_from.get()),
+        |(org, id, from)| async move {
+            match from {
+                Some(from) => load_mover_preview(org, id, Some(from)).await,
+                None => Ok(None),
+            }
+        },
+    );
     view! {
         <p>
             <a href=move || users_path(&org.get())>"← Users"</a>
@@ -276,10 +287,15 @@ pub fn UserPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let password = password.await;
+                let mover = match mover.await {
+                    Ok(preview) => preview.map(|preview| view! { <MoverPanel org=org.get_untracked() preview /> }.into_any()),
+                    Err(error) => Some(view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()),
+                };
                 match detail.await {
                     Ok(detail) => {
                         view! {
                             <TemporaryPassword password />
+                            {mover}
                             <UserDetailView org=org.get_untracked() detail actions />
                         }
                             .into_any()

@@ -5,7 +5,7 @@
 //! The wire types here are shared with the browser; the JumpCloud models stay on the
 //! server (`jumpcloud` is an `ssr`-only dependency) and are converted with `From`.
 
-mod actions;
+pub(crate) mod actions;
 mod bulk;
 mod check;
 pub(crate) mod create;
