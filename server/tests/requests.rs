@@ -1666,3 +1666,187 @@ async fn a_department_change_shows_the_rules_diff_and_an_approved_mover_applies_
         "{groups:?}"
     );
 }
+
+#[tokio::test]
+async fn a_leaver_records_each_step_retries_a_failed_one_alone_and_is_deleted_after_the_delay() {
+    let w = world(50).await;
+    let user = w.requester_user.clone();
+    let systems = w.jumpcloud.list_all_systems(&mut |_, _| {}).await.unwrap();
+    let device = systems
+        .iter()
+        .find(|system| system.os_family.as_deref() == Some("windows"))
+        .unwrap();
+    w.jumpcloud
+        .set_system_association(
+            &device.id,
+            GraphOp::Add,
+            jumpcloud::graph::GraphType::User,
+            &user.id,
+        )
+        .await
+        .ok();
+    let lock_path = format!("/api/systems/{}/command/builtin/lock", device.id);
+    w.sim.set_faults(jumpcloud::sim::Faults {
+        failing_path: Some((lock_path.clone(), 400)),
+        ..Default::default()
+    });
+    w.sim.record_exchanges();
+
+    let leaver_item = w.action_item("leaver").await;
+    let ask = |target: &str, days: &str| {
+        vec![
+            ("org", ORG.to_string()),
+            ("item_id", leaver_item.clone()),
+            ("justification", "last day".to_string()),
+            ("target", target.to_string()),
+            ("lock_devices", "on".to_string()),
+            ("delete_after_days", days.to_string()),
+        ]
+    };
+    let approver = &w.approver;
+    let send = |pairs: Vec<(&'static str, String)>| async move {
+        let form: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        approver.call("/api/requests/submit-action", &form).await
+    };
+    assert_eq!(send(ask(&user.email, "0")).await.status(), 400, "zero days");
+    assert_eq!(send(ask(&user.email, "soon")).await.status(), 400);
+    let leaver = json(send(ask(&user.email, "30")).await).await.to_string();
+    w.app
+        .call_ok("/api/requests/decide", &decide(&leaver, "approve"))
+        .await;
+    w.wait_for(&leaver, "failed").await;
+    let steps = |view: serde_json::Value| -> Vec<(String, String)> {
+        view["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|step| {
+                (
+                    step["name"].as_str().unwrap().to_string(),
+                    step["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let recorded = steps(w.view(&leaver).await);
+    let expected = |devices: &str| {
+        ["suspend", "groups", "requests", "devices", "deletion"]
+            .into_iter()
+            .map(|name| {
+                let status = if name == "devices" { devices } else { "done" };
+                (name.to_string(), status.to_string())
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(recorded, expected("failed"), "the other steps went on");
+    let suspended = w.jumpcloud.get_user(&user.id).await.unwrap();
+    assert_eq!(
+        suspended.state,
+        Some(jumpcloud::users::UserState::Suspended)
+    );
+    assert!(w.direct_groups(&user.id).await.is_empty());
+    let history = w
+        .app
+        .page_text(&format!("/o/{ORG}/requests/{leaver}"))
+        .await;
+    assert!(
+        history.contains("Retry this step") && history.contains("Cancel the scheduled deletion")
+    );
+
+    // Only the failed step runs again.
+    let admin = &w.app;
+    let retry = |step: &'static str| {
+        let leaver = leaver.clone();
+        async move {
+            admin
+                .call(
+                    "/api/requests/retry-step",
+                    &[
+                        ("org", ORG),
+                        ("request_id", leaver.as_str()),
+                        ("step", step),
+                    ],
+                )
+                .await
+                .status()
+        }
+    };
+    assert_eq!(retry("suspend").await, 409, "a step that did not fail");
+    w.sim.set_faults(jumpcloud::sim::Faults::default());
+    w.sim.clear_exchanges();
+    assert!(retry("devices").await.is_success());
+    w.wait_for(&leaver, "done").await;
+    assert_eq!(steps(w.view(&leaver).await), expected("done"));
+    let exchanges = w.sim.exchanges();
+    let calls_to = |path: &str| {
+        exchanges
+            .iter()
+            .filter(|e| e.path.starts_with(path))
+            .count()
+    };
+    assert_eq!(calls_to(&lock_path), 1, "the device locked once");
+    assert_eq!(
+        exchanges
+            .iter()
+            .filter(|e| e.method != "GET" && !e.path.starts_with(&lock_path))
+            .count(),
+        0,
+        "no other write repeated: {:?}",
+        exchanges
+            .iter()
+            .map(|e| format!("{} {}", e.method, e.path))
+            .collect::<Vec<_>>()
+    );
+
+    // The deletion comes after 30 days, not before.
+    w.advance_clock(29 * 86_400).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        w.jumpcloud.get_user(&user.id).await.is_ok(),
+        "kept for 30 days"
+    );
+    w.advance_clock(86_400 + 60).await;
+    let mut deleted = false;
+    for _ in 0..100 {
+        if matches!(
+            w.jumpcloud.get_user(&user.id).await,
+            Err(jumpcloud::Error::NotFound(_))
+        ) {
+            deleted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(deleted, "deleted after the delay");
+    let audit = w
+        .app
+        .page_text(&format!("/o/{ORG}/audit?action=request.user_deleted"))
+        .await;
+    assert!(audit.contains(&user.username), "the deletion is audited");
+
+    // A cancelled deletion never happens.
+    let other = w
+        .jumpcloud
+        .list_all_users(&mut |_, _| {})
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|other| {
+            other.id != user.id && other.state == Some(jumpcloud::users::UserState::Activated)
+        })
+        .unwrap();
+    let kept = json(send(ask(&other.email, "1")).await).await.to_string();
+    w.app
+        .call_ok("/api/requests/decide", &decide(&kept, "approve"))
+        .await;
+    w.wait_for(&kept, "done").await;
+    w.app
+        .call_ok(
+            "/api/requests/cancel-deletion",
+            &[("org", ORG), ("request_id", kept.as_str())],
+        )
+        .await;
+    w.advance_clock(2 * 86_400).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(w.jumpcloud.get_user(&other.id).await.is_ok(), "kept");
+}

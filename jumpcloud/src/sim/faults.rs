@@ -32,6 +32,9 @@ pub struct Faults {
     /// Organizations (JumpCloud ids) that are down: every request naming one in
     /// `x-org-id` is answered 503, so tests can show one failing tenant among many.
     pub failing_orgs: Vec<String>,
+    /// Requests whose path starts with the text are answered with the status, so a test
+    /// can make one kind of call fail (a device command, say) while the rest work.
+    pub failing_path: Option<(String, u16)>,
 }
 
 /// `requests` per `window` for each organization: the `x-org-id` when sent, else the
@@ -212,6 +215,11 @@ pub(crate) async fn inject(
         && request.uri().path().starts_with(prefix.as_str())
     {
         state.released.notified().await;
+    }
+    if let Some((prefix, status)) = &faults.failing_path
+        && request.uri().path().starts_with(prefix.as_str())
+    {
+        return Failure::status(*status).respond();
     }
     match state.intercept(request.headers(), &faults) {
         Some(response) => response,
