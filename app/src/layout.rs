@@ -115,8 +115,27 @@ fn AccountBar(
     current: Signal<Option<(String, Option<String>)>>,
 ) -> impl IntoView {
     let orgs = StoredValue::new(account.orgs.clone());
+    let across_orgs = (!account.orgs.is_empty()).then(|| {
+        view! {
+            <nav class="across-orgs" aria-label="All organizations">
+                <a href="/overview" data-testid="all-orgs-link">"All organizations"</a>
+                <form method="get" action="/search" role="search" class="topbar-search">
+                    <input
+                        type="search"
+                        name="q"
+                        minlength="2"
+                        required
+                        placeholder="Email, name or hostname"
+                        aria-label="Search all organizations"
+                    />
+                    <button type="submit">"Search"</button>
+                </form>
+            </nav>
+        }
+    });
     view! {
         <OrgSwitcher orgs current />
+        {across_orgs}
         <div class="account">
             <span class="account-name" title=account.email.clone()>
                 {account.display_name}

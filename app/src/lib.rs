@@ -13,6 +13,7 @@ pub mod groups;
 pub mod home;
 pub mod layout;
 pub mod notifications;
+pub mod overview;
 pub mod requests;
 pub mod reviews;
 pub mod settings;

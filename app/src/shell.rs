@@ -18,6 +18,7 @@ use crate::directory::system_groups::{SystemGroupPage, SystemGroupsPage};
 use crate::groups::{GroupPage, GroupsPage};
 use crate::home::{HomePage, OrgHomePage};
 use crate::layout::SignedInLayout;
+use crate::overview::{OverviewPage, SearchPage};
 use crate::requests::{ManageRequestsRoute, RequestHistoryRoute, RequestsRoute};
 use crate::reviews::{ReviewPage, ReviewsPage};
 use crate::settings::{ConnectionPage, ConnectionsPage, PeoplePage, SettingsPage, SsoSettingsPage};
@@ -87,6 +88,8 @@ fn Root() -> impl IntoView {
             <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
             <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
                 <Route path=path!("") view=HomePage ssr=SsrMode::Async />
+                <Route path=path!("overview") view=OverviewPage ssr=SsrMode::Async />
+                <Route path=path!("search") view=SearchPage ssr=SsrMode::Async />
                 <Route path=path!("o/:org") view=OrgHomePage ssr=SsrMode::Async />
                 <Route path=path!("o/:org/requests") view=RequestsRoute ssr=SsrMode::Async />
                 <Route path=path!("o/:org/requests/manage") view=ManageRequestsRoute ssr=SsrMode::Async />

@@ -25,6 +25,8 @@ pub struct AppState {
     pub sso: Option<crate::sso::SsoProvider>,
     /// The users pages' short JumpCloud cache and one-time handoffs.
     pub users: std::sync::Arc<crate::users::UsersState>,
+    /// The overview's per-organization figures and the loads under way.
+    pub overview: std::sync::Arc<crate::overview::OverviewCache>,
     /// Notification email, when an SMTP server is configured.
     pub mailer: Option<crate::notifications::mail::Mailer>,
     /// For webhooks.

@@ -124,6 +124,7 @@ impl Application {
             work_queued: Default::default(),
             sso: oidc.as_ref().map(Oidc::provider),
             users: Default::default(),
+            overview: Default::default(),
             mailer: settings
                 .smtp
                 .mail()

@@ -408,9 +408,25 @@ async fn cross_tenant_access_is_refused_on_every_route_and_server_function() {
         ("system_ids[0]", "000000000000000000000000"),
         ("group_id", "000000000000000000000000"),
     ];
+    // Across organizations (no slug): the caller's own organizations only, whatever the
+    // form names.
+    const ACROSS_ORGS: &[&str] = &["/api/overview", "/api/search"];
+    for path in ACROSS_ORGS {
+        let mut form = hostile.to_vec();
+        form.push(("q", ".example"));
+        let response = bob.call(path, &form).await;
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert!(status.is_success(), "{path} answered {status}: {body}");
+        assert!(body.contains("acme-robotics"), "{path}: {body}");
+        assert!(
+            !body.to_lowercase().contains("globex"),
+            "{path} leaked: {body}"
+        );
+    }
     let mut swept = 0;
     for (path, _) in leptos::server_fn::axum::server_fn_paths() {
-        if PUBLIC.contains(&path) {
+        if PUBLIC.contains(&path) || ACROSS_ORGS.contains(&path) {
             continue;
         }
         swept += 1;
