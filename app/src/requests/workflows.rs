@@ -47,7 +47,7 @@ pub struct MoverPreview {
 #[server(endpoint = "requests/mover-preview")]
 pub async fn load_mover_preview(
     org: String,
-    user_id: String,
+    #[server(default)] user_id: String,
     from: Option<String>,
 ) -> Result<Option<MoverPreview>, AppError> {
     crate::error::with_http_status(ssr::preview(&org, &user_id, from.as_deref()).await)
@@ -57,7 +57,7 @@ pub async fn load_mover_preview(
 #[server(endpoint = "requests/mover")]
 pub async fn request_mover(
     org: String,
-    user_id: String,
+    #[server(default)] user_id: String,
     from: Option<String>,
     justification: Option<String>,
 ) -> Result<i64, AppError> {
@@ -73,8 +73,14 @@ pub async fn request_mover(
 }
 
 #[server(endpoint = "requests/retry-step")]
-pub async fn retry_step(org: String, request_id: i64, step: String) -> Result<(), AppError> {
-    crate::error::with_http_status(ssr::retry_step(&org, request_id, &step).await)
+pub async fn retry_step(
+    org: String,
+    request_id: i64,
+    step: Option<String>,
+) -> Result<(), AppError> {
+    crate::error::with_http_status(
+        ssr::retry_step(&org, request_id, step.as_deref().unwrap_or_default()).await,
+    )
 }
 
 #[server(endpoint = "requests/cancel-deletion")]
