@@ -22,8 +22,9 @@ use crate::tenants::Capability;
 use crate::tenants::connections::org_client;
 use crate::tenants::orgs::{Org, visible_to};
 
-/// Organizations read at the same time, across every page load of this instance. With
-/// two passes each, about twice as many JumpCloud calls are in flight.
+/// Organizations read at the same time: by the overview's loads across this instance
+/// (they outlive the page that started them), by a search within itself. With two
+/// passes or lookups each, about twice as many JumpCloud calls are in flight.
 pub const ORGS_IN_FLIGHT: usize = 32;
 
 /// How long figures are reused: a reload within it (the page's own, or a sort) costs no
