@@ -52,6 +52,15 @@ async function cast(page: Page, browser: Browser, javaScriptEnabled: boolean, wh
   return { requester, manager, asRequester, asManager };
 }
 
+/// Reloads `page` until its requests table's row for `item` says `status`: the worker
+/// carries approved work out in the background.
+async function expectStatus(page: Page, item: string, status: string) {
+  await expect.poll(async () => {
+    await page.reload();
+    return page.getByRole('table', { name: 'Requests' }).getByRole('row').filter({ hasText: item }).innerText();
+  }).toContain(status);
+}
+
 /// The admin adds an item to the catalog on the manage page.
 async function addItem(page: Page, name: string, kind: string, groupId?: string) {
   await page.goto(`/o/${SLUG}/requests/manage`);
@@ -146,70 +155,132 @@ test('a denied request changes nothing, and nobody approves their own', async ({
   await expect(asRequester.getByRole('list', { name: 'Decisions' })).toContainText('not needed for this role');
 });
 
-test('a joiner request creates the user once, staged', async ({ page, browser, javaScriptEnabled }) => {
+test('a joiner for Engineering ends staged, in the rule\'s groups, with activation scheduled and one password', async ({ page, browser, javaScriptEnabled }) => {
+  test.setTimeout(60_000);
   const run = `${javaScriptEnabled ? 'js' : 'nojs'}-${Date.now()}`;
   const { asRequester, asManager } = await cast(page, browser, javaScriptEnabled, 3);
   const itemName = `Joiner ${run}`;
   const email = `joiner-${run}@example.com`;
   await addItem(page, itemName, 'joiner');
 
+  // The admin's department rule: Engineering people belong to two groups.
+  const groups = (await jumpcloudGet(ORG, '/api/v2/usergroups?limit=100&sort=name')).slice(0, 2);
+  const rule = page.getByRole('form', { name: 'Department rule' });
+  await rule.getByLabel('Department (as on the JumpCloud user)').fill('Engineering');
+  for (const group of groups) await rule.getByLabel(group.name, { exact: true }).check();
+  await rule.getByRole('button', { name: 'Save rule' }).click();
+  await expect(page.getByRole('table', { name: 'Department rules' }).getByRole('row').filter({ hasText: 'Engineering' })).toContainText(groups[1].name);
+
+  const start = new Date(Date.now() + 14 * 86_400_000).toISOString().slice(0, 10);
   await asRequester.goto(`/o/${SLUG}/requests`);
   const ask = asRequester.getByRole('form', { name: `Request ${itemName}` });
   await ask.getByLabel('Email', { exact: true }).fill(email);
   await ask.getByLabel('First name').fill('Jo');
   await ask.getByLabel('Last name').fill('Iner');
   await ask.getByLabel('Department').fill('Engineering');
-  await ask.getByLabel('Why is it needed?').fill('starts Monday');
+  await ask.getByLabel('Start date (UTC; activated that day)').fill(start);
+  await ask.getByLabel('Why is it needed?').fill('starts soon');
   await ask.getByRole('button', { name: 'Send request' }).click();
   const mine = asRequester.getByRole('table', { name: 'Requests' });
   await expect(mine.getByRole('row').filter({ hasText: itemName })).toContainText('pending');
 
-  // The requester's JumpCloud manager decides.
+  // The requester's JumpCloud manager sees what it will do, and approves.
   await asManager.goto(`/o/${SLUG}/requests`);
-  await asManager.getByRole('table', { name: 'Waiting for your decision' }).getByRole('row').filter({ hasText: email }).getByRole('button', { name: 'Approve', exact: true }).click();
+  const row = asManager.getByRole('table', { name: 'Waiting for your decision' }).getByRole('row').filter({ hasText: email });
+  await expect(row.getByRole('list', { name: 'What it does' })).toContainText(`Activation scheduled for ${start}`);
+  await expect(row.getByRole('list', { name: 'What it does' })).toContainText(groups[0].name);
+  await row.getByRole('button', { name: 'Approve', exact: true }).click();
   await expect(asManager.getByRole('status').filter({ hasText: 'is approved' })).toBeVisible();
-  await asRequester.reload();
-  await expect(mine.getByRole('row').filter({ hasText: itemName })).toContainText('done');
+  await expectStatus(asRequester, itemName, 'done');
+
   const found = await jumpcloudGet(ORG, `/api/systemusers?filter=email:$eq:${email}`);
   expect(found.totalCount).toBe(1);
-  expect(found.results[0].state).toBe('STAGED');
-  expect(found.results[0].department).toBe('Engineering');
-  await jumpcloudRequest(ORG, 'DELETE', `/api/systemusers/${found.results[0]._id}`);
+  const user = found.results[0];
+  expect(user.state).toBe('STAGED');
+  expect(user.department).toBe('Engineering');
+  const inGroups = (await memberOf(user._id)).map((m) => m.id).sort();
+  expect(inGroups).toEqual(groups.map((g: any) => g.id).sort());
+  const scheduled = (await jumpcloudGet(ORG, '/api/v2/bulk/userstates?limit=100')) as any[];
+  const activation = scheduled.find((job) => job.systemUserId === user._id);
+  expect(activation?.state).toBe('ACTIVATED');
+  expect(activation?.scheduledDate).toContain(start);
+
+  // The manager, who completed it, issues the temporary password and sees it once.
+  const id = (await mine.getByRole('row').filter({ hasText: itemName }).getByRole('link').first().innerText()).trim();
+  await asManager.goto(`/o/${SLUG}/requests/${id}`);
+  await asManager.getByRole('button', { name: 'Issue the temporary password' }).click();
+  await expect(asManager.getByTestId('temporary-password')).toHaveText(/.{16,}/);
+  await asManager.reload();
+  await expect(asManager.getByTestId('temporary-password')).toHaveCount(0);
+  await expect(asManager.getByTestId('password-issued')).toContainText('issued to');
+  await jumpcloudRequest(ORG, 'DELETE', `/api/systemusers/${user._id}`);
 });
 
-test('a leaver request suspends the user and strips their groups', async ({ page, browser, javaScriptEnabled }) => {
+test('a leaver ends suspended, in no groups, their grant revoked and their Windows device locked', async ({ page, browser, javaScriptEnabled }) => {
+  test.setTimeout(90_000);
   const run = `${javaScriptEnabled ? 'js' : 'nojs'}-${Date.now()}`;
-  const { asRequester } = await cast(page, browser, javaScriptEnabled, 4);
-  // Someone to offboard, in two groups: made for this test, removed after it.
+  const { manager, asManager } = await cast(page, browser, javaScriptEnabled, 4);
+  // Someone to offboard, reporting to the manager, with a Lanyard account: made for
+  // this test, removed after it.
+  const email = `leaver-${run}@example.com`;
   const leaving = await jumpcloudRequest(ORG, 'POST', '/api/systemusers', {
     username: `leaver-${run}`,
-    email: `leaver-${run}@example.com`,
+    email,
     firstname: 'Lea',
     lastname: 'Ver',
     state: 'ACTIVATED',
+    manager: manager._id,
   });
+  await createPerson(page, email, 'requester');
+  const asLeaving = await signedInPage(browser, email, javaScriptEnabled);
+
+  // They hold a time-bound grant...
   const groups = await jumpcloudGet(ORG, '/api/v2/usergroups?limit=100&sort=name');
-  for (const group of groups.slice(0, 2)) {
-    await jumpcloudRequest(ORG, 'POST', `/api/v2/usergroups/${group.id}/members`, { op: 'add', type: 'user', id: leaving._id });
-  }
-  expect((await memberOf(leaving._id)).length).toBeGreaterThanOrEqual(2);
-  const itemName = `Leaver ${run}`;
-  await addItem(page, itemName, 'leaver');
-
-  await asRequester.goto(`/o/${SLUG}/requests`);
-  const ask = asRequester.getByRole('form', { name: `Request ${itemName}` });
-  await ask.getByLabel('User (email or username)').fill(leaving.email);
-  await ask.getByLabel('Why is it needed?').fill('last day today');
+  const grantName = `Grant ${run}`;
+  await addItem(page, grantName, 'group', groups[2].id);
+  await asLeaving.goto(`/o/${SLUG}/requests`);
+  const ask = asLeaving.getByRole('form', { name: `Request ${grantName}` });
+  await ask.getByLabel('For how long').selectOption({ label: '8 hours' });
+  await ask.getByLabel('Why do you need it?').fill('release week');
   await ask.getByRole('button', { name: 'Send request' }).click();
-  await expect(asRequester.getByRole('table', { name: 'Requests' }).getByRole('row').filter({ hasText: itemName })).toContainText('pending');
+  await expect(asLeaving.getByRole('table', { name: 'Requests' }).getByRole('row').filter({ hasText: grantName })).toContainText('pending');
+  await asManager.goto(`/o/${SLUG}/requests`);
+  await asManager.getByRole('table', { name: 'Waiting for your decision' }).getByRole('row').filter({ hasText: grantName }).getByRole('button', { name: 'Approve', exact: true }).click();
+  await expect.poll(async () => (await memberOf(leaving._id)).some((m) => m.id === groups[2].id)).toBe(true);
+  // ...another group, and a Windows laptop.
+  await jumpcloudRequest(ORG, 'POST', `/api/v2/usergroups/${groups[3].id}/members`, { op: 'add', type: 'user', id: leaving._id });
+  const systems = (await jumpcloudGet(ORG, '/api/systems?limit=100')).results;
+  const laptop = systems.find((s: any) => s.osFamily === 'windows');
+  await jumpcloudRequest(ORG, 'POST', `/api/v2/systems/${laptop._id}/associations`, { op: 'add', type: 'user', id: leaving._id });
+  const locksBefore = (await jumpcloudGet(ORG, `/api/systems/${laptop._id}`)).builtInCommands.filter((c: any) => c.name === 'lock').length;
 
-  // An admin (an org approver by role) approves it.
+  // The admin asks for the leaver, devices locked too; the manager approves.
+  const leaverName = `Leaver ${run}`;
+  await addItem(page, leaverName, 'leaver');
   await page.goto(`/o/${SLUG}/requests`);
-  await page.getByRole('table', { name: 'Waiting for your decision' }).getByRole('row').filter({ hasText: leaving.email }).getByRole('button', { name: 'Approve', exact: true }).click();
-  await expect(page.getByRole('status').filter({ hasText: 'is approved' })).toBeVisible();
+  const offboard = page.getByRole('form', { name: `Request ${leaverName}` });
+  await offboard.getByLabel('User (email or username)').fill(email);
+  await offboard.getByLabel('Also lock their Linux and Windows devices').check();
+  await offboard.getByLabel('Why is it needed?').fill('last day today');
+  await offboard.getByRole('button', { name: 'Send request' }).click();
+  await expect(page.getByRole('table', { name: 'Requests' }).getByRole('row').filter({ hasText: leaverName })).toContainText('pending');
+  await asManager.goto(`/o/${SLUG}/requests`);
+  const row = asManager.getByRole('table', { name: 'Waiting for your decision' }).getByRole('row').filter({ hasText: leaverName });
+  await expect(row.getByRole('list', { name: 'What it does' })).toContainText('Lock their Linux and Windows devices');
+  await row.getByRole('button', { name: 'Approve', exact: true }).click();
+  await expect(asManager.getByRole('status').filter({ hasText: 'is approved' })).toBeVisible();
+
   await expect.poll(async () => (await jumpcloudGet(ORG, `/api/systemusers/${leaving._id}`)).state).toBe('SUSPENDED');
   await expect.poll(async () => (await memberOf(leaving._id)).length).toBe(0);
-  await asRequester.reload();
-  await expect(asRequester.getByRole('table', { name: 'Requests' }).getByRole('row').filter({ hasText: itemName })).toContainText('done');
+  await expect.poll(async () => (await jumpcloudGet(ORG, `/api/systems/${laptop._id}`)).builtInCommands.filter((c: any) => c.name === 'lock').length).toBe(locksBefore + 1);
+  await expectStatus(asLeaving, grantName, 'revoked');
+  // The leaver's history lists each step.
+  await page.goto(`/o/${SLUG}/requests/manage?status=done`);
+  await page.getByRole('table', { name: 'Requests' }).getByRole('row').filter({ hasText: leaverName }).getByRole('link').first().click();
+  const steps = page.getByRole('table', { name: 'Steps' });
+  for (const step of ['suspend', 'groups', 'requests', 'devices']) {
+    await expect(steps.getByRole('row').filter({ hasText: step }).first()).toContainText('done');
+  }
+  await jumpcloudRequest(ORG, 'POST', `/api/v2/systems/${laptop._id}/associations`, { op: 'remove', type: 'user', id: leaving._id });
   await jumpcloudRequest(ORG, 'DELETE', `/api/systemusers/${leaving._id}`);
 });

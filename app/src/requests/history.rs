@@ -152,7 +152,6 @@ mod ssr {
         let may_issue_password = is_joiner
             && request.status == "done"
             && details.password_issued.is_none()
-            && context.role.allows(Capability::DecideRequests)
             && workflows::ssr::completed_by(&state.db, id, context.account.id).await?;
         let temporary_password = password_token
             .filter(|token| !token.is_empty())
