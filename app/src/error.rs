@@ -107,10 +107,15 @@ mod ssr {
 
     impl From<sqlx::Error> for AppError {
         fn from(error: sqlx::Error) -> Self {
-            if let sqlx::Error::Database(db) = &error
-                && db.is_unique_violation()
-            {
-                return AppError::Conflict("That already exists.".into());
+            if let sqlx::Error::Database(db) = &error {
+                if db.is_unique_violation() {
+                    return AppError::Conflict("That already exists.".into());
+                }
+                // Postgres refuses NUL characters in text (`invalid byte sequence`); no
+                // form has a use for them.
+                if db.code().as_deref() == Some("22021") {
+                    return AppError::bad_request("Text may not contain NUL characters.");
+                }
             }
             tracing::error!(%error, "database error");
             AppError::Internal
@@ -129,6 +134,12 @@ mod ssr {
             use jumpcloud::Error as Jc;
             match &error {
                 Jc::NotFound(_) => AppError::NotFound("The JumpCloud object".into()),
+                // The input was refused (by JumpCloud, or by the client before sending):
+                // the caller's to fix, not a failure of JumpCloud.
+                Jc::BadRequest(message) => {
+                    AppError::BadRequest(format!("JumpCloud refused it: {message}"))
+                }
+                Jc::Conflict(message) => AppError::Conflict(format!("JumpCloud: {message}")),
                 Jc::Transport(_) | Jc::Decode(_) | Jc::Timeout => {
                     tracing::warn!(%error, "JumpCloud call failed");
                     AppError::JumpCloud(error.to_string())

@@ -123,6 +123,11 @@ pub struct Settings {
     #[arg(long, env = "LANYARD_JUMPCLOUD_CALLS_PER_SECOND", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=1_000), global = true)]
     pub jumpcloud_calls_per_second: u32,
+    /// Seconds a JumpCloud call may take before Lanyard gives up on it (and retries it
+    /// when that is safe).
+    #[arg(long, env = "LANYARD_JUMPCLOUD_TIMEOUT_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=600), global = true)]
+    pub jumpcloud_timeout_seconds: u64,
     /// Test hooks (moving the request clock forward). Never enable in production.
     #[arg(
         long,

@@ -3,9 +3,12 @@
 
 pub mod config;
 mod hardening;
+mod input_errors;
 mod oidc;
 mod routes;
 mod sessions;
 pub mod startup;
 pub mod telemetry;
 pub mod worker;
+
+pub use routes::route_paths;

@@ -196,10 +196,14 @@ struct SsoRoutes {
 }
 
 /// `/auth/oidc/start` and `/auth/oidc/callback`; they need the session layer around them.
+/// Where single sign-on starts and where the provider sends the browser back.
+pub const PATHS: [&str; 2] = ["/auth/oidc/start", "/auth/oidc/callback"];
+
 pub fn routes(oidc: Oidc, app: AppState) -> Router<AppState> {
+    let [start_path, callback_path] = PATHS;
     Router::new()
-        .route("/auth/oidc/start", get(start))
-        .route("/auth/oidc/callback", get(callback))
+        .route(start_path, get(start))
+        .route(callback_path, get(callback))
         .with_state(SsoRoutes { oidc, app })
 }
 

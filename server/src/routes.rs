@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{Request, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use axum::{Router, middleware};
 use leptos::prelude::provide_context;
 use leptos_axum::{
@@ -24,6 +24,7 @@ use app::{App, shell};
 
 use crate::config::Settings;
 use crate::hardening::{self, Hardening};
+use crate::input_errors;
 use crate::oidc::{self, Oidc};
 use crate::sessions::Store;
 
@@ -69,33 +70,22 @@ pub fn router(
     } else {
         Router::new()
     };
+    let plain = plain_routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, route)| {
+            router.route(path, route)
+        });
     Router::new()
         .merge(hooks)
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route(STYLESHEET_PATH, get(stylesheet))
+        .merge(plain)
         .nest_service("/pkg", bundle)
         .merge(single_sign_on)
-        .route(
-            "/o/{org}/users/export.csv",
-            get(app::users::export::export_csv),
-        )
-        .route(
-            "/o/{org}/users/export.json",
-            get(app::users::export::export_json),
-        )
-        .route(
-            "/o/{org}/audit/export.csv",
-            get(app::audit::export::export_csv),
-        )
-        .route(
-            "/o/{org}/reviews/{id}/report.csv",
-            get(app::reviews::report::report_csv),
-        )
-        .route("/o/{org}/devices/fleet.csv", get(app::devices::fleet_csv))
         .leptos_routes(&state, route_list(), page)
         .fallback(move |request: Request<Body>| not_found(request))
         .layer(sessions)
+        .layer(middleware::from_fn(
+            input_errors::malformed_input_is_a_bad_request,
+        ))
         .layer(middleware::from_fn_with_state(
             hardening.clone(),
             hardening::same_site_writes,
@@ -106,6 +96,46 @@ pub fn router(
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The routes outside leptos: probes, the stylesheet, and downloads streamed as files
+/// (each behind the same organization gate as the pages).
+fn plain_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/healthz", get(healthz)),
+        ("/readyz", get(readyz)),
+        (STYLESHEET_PATH, get(stylesheet)),
+        (
+            "/o/{org}/users/export.csv",
+            get(app::users::export::export_csv),
+        ),
+        (
+            "/o/{org}/users/export.json",
+            get(app::users::export::export_json),
+        ),
+        (
+            "/o/{org}/audit/export.csv",
+            get(app::audit::export::export_csv),
+        ),
+        (
+            "/o/{org}/reviews/{id}/report.csv",
+            get(app::reviews::report::report_csv),
+        ),
+        ("/o/{org}/devices/fleet.csv", get(app::devices::fleet_csv)),
+    ]
+}
+
+/// Every GET path the router serves (pages, downloads, probes, single sign-on) in
+/// axum's `{param}` form, for the test that tries each one as every kind of caller. Server functions are listed by `server_fn_paths`.
+pub fn route_paths() -> Vec<String> {
+    let pages = route_list()
+        .into_iter()
+        .map(|route| route.path().to_string());
+    let plain = plain_routes().into_iter().map(|(path, _)| path.to_string());
+    pages
+        .chain(plain)
+        .chain(oidc::PATHS.iter().map(|path| path.to_string()))
+        .collect()
 }
 
 /// The app's routes, generated once per process. Generating them switches off resource

@@ -115,6 +115,7 @@ impl Application {
                 rate_limit: Some(jumpcloud::RateLimit::per_second(
                     settings.jumpcloud_calls_per_second,
                 )),
+                timeout: std::time::Duration::from_secs(settings.jumpcloud_timeout_seconds),
                 ..ClientConfig::default()
             })
             .map_err(StartupError::JumpCloud)?,

@@ -186,3 +186,102 @@ fn reset_password_sets_a_new_password() {
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("was not found"));
 }
+
+#[tokio::test]
+async fn no_password_temporary_password_or_api_key_reaches_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let admin_password = "admin-password-that-must-not-be-logged";
+    let mut command = lanyard(dir.path());
+    command
+        .env("LANYARD_ADMIN_PASSWORD", admin_password)
+        .env("RUST_LOG", "debug,tower_http=trace")
+        .stderr(std::fs::File::create(&log_path).unwrap());
+    let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (found, address) = std::sync::mpsc::channel();
+    let printed = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(address) = line.strip_prefix("Lanyard is listening on ") {
+                let _ = found.send(address.to_string());
+            }
+            lines.push(line);
+        }
+        lines
+    });
+    let address = address
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap();
+    let app = common::TestApp::at(&address, browser_like_client());
+    assert_eq!(
+        app.login("admin@localhost", admin_password).await.status(),
+        302
+    );
+
+    // A user created with a generated password, read from the page that shows it once.
+    let created = app
+        .call(
+            "/api/users/create",
+            &[
+                ("org", "acme-robotics"),
+                ("email", "logged.nowhere@example.com"),
+                ("firstname", "Logged"),
+                ("lastname", "Nowhere"),
+            ],
+        )
+        .await;
+    let page = app.page_text(&location(&created)).await;
+    let temporary = page
+        .split("data-testid=\"temporary-password\"")
+        .nth(1)
+        .and_then(|rest| rest.split('>').nth(1))
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_string();
+    assert!(temporary.len() >= 16);
+    let person_password = "person-password-that-must-not-be-logged";
+    app.call_ok(
+        "/api/people/create",
+        &[
+            ("email", "person@example.com"),
+            ("display_name", "Person"),
+            ("password", person_password),
+            ("installation_role", "none"),
+        ],
+    )
+    .await;
+    // A connection with a key (refused by the simulator: the key is made up).
+    let sim: jumpcloud::sim::SimInfo =
+        serde_json::from_slice(&std::fs::read(dir.path().join("demo-simulator.json")).unwrap())
+            .unwrap();
+    let api_key = "made-up-api-key-that-must-not-be-logged";
+    app.call(
+        "/api/connections/add",
+        &[
+            ("name", "Logged"),
+            ("kind", "api_key"),
+            ("region", "custom"),
+            ("base_url", sim.base_url.as_str()),
+            ("api_key", api_key),
+        ],
+    )
+    .await;
+
+    stop(child);
+    let mut output = printed.join().unwrap().join("\n");
+    output.push_str(&std::fs::read_to_string(&log_path).unwrap());
+    assert!(
+        output.lines().count() > 20,
+        "debug logging was on: {output}"
+    );
+    for secret in [
+        admin_password,
+        temporary.as_str(),
+        person_password,
+        api_key,
+        sim.msp_api_key.as_str(),
+    ] {
+        assert!(!output.contains(secret), "{secret:?} is in the logs");
+    }
+}

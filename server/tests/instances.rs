@@ -3,8 +3,9 @@
 //! carry over, approvals made on either are carried out once each, and when one process
 //! is killed mid-run, the other finishes its claimed jobs after their leases expire.
 //!
-//! Several instances is a Postgres deployment (SQLite is for one instance), so this runs
-//! in the suite's Postgres pass (`scripts/test` runs every test on both backends).
+//! Several instances is a Postgres deployment (SQLite is for one instance), so that test
+//! runs in the suite's Postgres pass (`scripts/test` runs every test on both backends).
+//! A server killed under load and restarted is tested on both.
 
 mod common;
 
@@ -406,4 +407,257 @@ async fn two_instances_share_sessions_and_carry_out_each_approval_once() {
     for group in &groups {
         assert!(member_of.iter().any(|reached| &reached.id == group));
     }
+}
+
+/// Pages loaded over and over while the server restarts: how many answered, and the
+/// answers that were errors (not counting refused connections while it was down).
+async fn keep_loading(
+    address: std::sync::Arc<std::sync::Mutex<String>>,
+    client: reqwest::Client,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> (usize, Vec<String>) {
+    let (mut answered, mut errors) = (0, Vec::new());
+    while !*stop.borrow() {
+        let base = address.lock().unwrap().clone();
+        for path in [format!("/o/{ORG}/users"), format!("/o/{ORG}/requests")] {
+            match client
+                .get(format!("{base}{path}"))
+                .header("accept", "text/html")
+                .send()
+                .await
+            {
+                Ok(response) if response.status().is_success() => answered += 1,
+                Ok(response) => errors.push(format!("{path}: {}", response.status())),
+                Err(error) if error.is_connect() => {}
+                // A response cut off by the kill is the crash, not a wrong answer.
+                Err(error) if error.is_request() || error.is_body() => {}
+                Err(error) => errors.push(format!("{path}: {error}")),
+            }
+        }
+    }
+    (answered, errors)
+}
+
+#[tokio::test]
+async fn a_server_killed_under_load_restarts_with_every_request_carried_out_once() {
+    const WORK: usize = 60;
+    let sim = Simulator::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        &SimConfig {
+            client_orgs: 1,
+            users_per_org: 4,
+            extra_groups_per_org: WORK + 20,
+            seed: 22,
+        },
+    )
+    .await
+    .unwrap();
+    let data_dir = tempfile::tempdir().unwrap();
+    let postgres = common::fresh_postgres_database().await;
+    let database_url = postgres
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.path().join("lanyard.db").display()));
+    let start = |database_url: String| {
+        let path = data_dir.path().to_path_buf();
+        tokio::task::spawn_blocking(move || Instance::start(&path, &database_url))
+    };
+    let mut server = start(database_url.clone()).await.unwrap();
+
+    let admin_client = browser_like_client();
+    let admin = server.browser(&admin_client);
+    sign_in(&admin, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let api_key = common::connect_northwind(&admin, &sim).await;
+    let jumpcloud = common::jumpcloud_for(&sim, &api_key);
+    let requester_user = jumpcloud
+        .list_all_users(&mut |_, _| {})
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|user| user.state == Some(jumpcloud::users::UserState::Activated))
+        .unwrap();
+    let already: Vec<String> = jumpcloud
+        .list_user_member_of(&requester_user.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|group| group.id)
+        .collect();
+    let groups: Vec<String> = jumpcloud
+        .list_all_user_groups(&mut |_, _| {})
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|group| group.name.starts_with("Project ") && !already.contains(&group.id))
+        .map(|group| group.id)
+        .take(WORK)
+        .collect();
+    for (email, role) in [
+        (requester_user.email.as_str(), "requester"),
+        ("approver@example.com", "approver"),
+    ] {
+        common::add_person(&admin, email, PASSWORD, ORG, role).await;
+    }
+    let requester_client = browser_like_client();
+    let requester = server.browser(&requester_client);
+    sign_in(&requester, &requester_user.email, PASSWORD).await;
+    let approver_client = browser_like_client();
+    let approver = server.browser(&approver_client);
+    sign_in(&approver, "approver@example.com", PASSWORD).await;
+    let mut request_ids = Vec::new();
+    for (index, group) in groups.iter().enumerate() {
+        let item = admin
+            .call_ok(
+                "/api/requests/catalog/create",
+                &[
+                    ("org", ORG),
+                    ("name", &format!("Restart {index}")),
+                    ("jumpcloud_group_id", group),
+                    ("durations", "480"),
+                ],
+            )
+            .await
+            .to_string();
+        let id = requester
+            .call_ok(
+                "/api/requests/submit",
+                &[
+                    ("org", ORG),
+                    ("item_id", &item),
+                    ("duration_minutes", "480"),
+                    ("justification", "restart under load"),
+                ],
+            )
+            .await
+            .to_string();
+        request_ids.push(id);
+    }
+
+    // Pages are loaded throughout; approvals come in; JumpCloud is a little slow, so
+    // the worker is mid-way when the server is killed.
+    sim.record_exchanges();
+    sim.set_faults(Faults {
+        latency: Duration::from_millis(20),
+        ..Faults::default()
+    });
+    let address = std::sync::Arc::new(std::sync::Mutex::new(server.address.clone()));
+    let (stop_load, load_stopped) = tokio::sync::watch::channel(false);
+    let load = tokio::spawn(keep_loading(
+        address.clone(),
+        admin_client.clone(),
+        load_stopped,
+    ));
+    for id in &request_ids {
+        approver
+            .call_ok(
+                "/api/requests/decide",
+                &[
+                    ("org", ORG),
+                    ("request_id", id),
+                    ("verdict", "approve"),
+                    ("comment", ""),
+                ],
+            )
+            .await;
+    }
+    let count_active = |list: &Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .filter(|request| request["status"] == "active")
+            .count()
+    };
+    for _ in 0..400 {
+        let list = admin.call_ok("/api/requests/list", &[("org", ORG)]).await;
+        if count_active(&list) >= WORK / 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill();
+    let restarted = start(database_url.clone()).await.unwrap();
+    *address.lock().unwrap() = restarted.address.clone();
+    let admin = restarted.browser(&admin_client);
+    // Sessions are in the database: still signed in. Leases of the dead process expire.
+    let advanced = admin_client
+        .post(admin.url("/test-hooks/advance-clock?seconds=61"))
+        .send()
+        .await
+        .unwrap();
+    assert!(advanced.status().is_success());
+    let mut list = Value::Null;
+    for _ in 0..600 {
+        list = admin.call_ok("/api/requests/list", &[("org", ORG)]).await;
+        if count_active(&list) == WORK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop_load.send(true).unwrap();
+    let (answered, errors) = load.await.unwrap();
+    let unfinished: Vec<&Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|request| request["status"] != "active")
+        .collect();
+    assert!(unfinished.is_empty(), "lost or stuck: {unfinished:?}");
+    assert!(errors.is_empty(), "pages failed under load: {errors:?}");
+    assert!(answered > 0, "the pages were loaded throughout");
+
+    // Exactly one membership change per request in JumpCloud.
+    let mut adds: HashMap<String, usize> = HashMap::new();
+    for exchange in sim.exchanges() {
+        if exchange.method == Method::POST
+            && exchange.path.ends_with("/members")
+            && matches!(&exchange.request_body, Payload::Json(body) if body["op"] == "add")
+            && exchange.status.is_success()
+        {
+            *adds.entry(exchange.path.clone()).or_default() += 1;
+        }
+    }
+    assert_eq!(adds.len(), WORK, "{adds:?}");
+    assert!(adds.values().all(|count| *count == 1), "twice: {adds:?}");
+
+    // Nothing corrupted: the audit chain verifies, and SQLite's own check passes.
+    let verify = std::process::Command::new(BINARY)
+        .env_clear()
+        .env("DATABASE_URL", &database_url)
+        .env("LANYARD_DATA_DIR", data_dir.path())
+        .env("RUST_LOG", "warn")
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&verify.stdout).contains("The audit log is intact"),
+        "{verify:?}"
+    );
+    if postgres.is_none() {
+        let db = app::db::Db::connect(&database_url).await.unwrap();
+        let app::db::Db::Sqlite(pool) = db else {
+            unreachable!("an SQLite URL")
+        };
+        let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(check, "ok");
+    }
+    common::report(
+        &format!(
+            "restart-{}.txt",
+            if postgres.is_some() {
+                "postgres"
+            } else {
+                "sqlite"
+            }
+        ),
+        &format!(
+            "restart under load ({}): killed with {WORK} approvals in flight; {WORK} carried out once each after the restart; {answered} page loads, 0 errors; audit chain intact",
+            if postgres.is_some() {
+                "Postgres"
+            } else {
+                "SQLite"
+            }
+        ),
+    );
 }

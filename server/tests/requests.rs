@@ -1859,3 +1859,104 @@ async fn a_leaver_records_each_step_retries_a_failed_one_alone_and_is_deleted_af
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(w.jumpcloud.get_user(&other.id).await.is_ok(), "kept");
 }
+
+/// How a page reads under a fault: its status and whether it explains itself.
+async fn page_under_fault(w: &World, path: &str) -> (u16, String) {
+    let response = w.app.get_page(path).await;
+    let status = response.status().as_u16();
+    let html = response.text().await.unwrap();
+    let said = html
+        .split("<h2>This page could not be loaded</h2><p>")
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .unwrap_or("")
+        .to_string();
+    (status, said)
+}
+
+#[tokio::test]
+async fn a_faulty_jumpcloud_gets_clear_pages_and_loses_no_queued_work() {
+    let w = world_with(|settings| {
+        settings.worker_interval_ms = 50;
+        settings.jumpcloud_timeout_seconds = 1;
+    })
+    .await;
+    let users = format!("/o/{ORG}/users?refresh=1");
+    let mut report = Vec::new();
+
+    // A burst of 429s is waited out: the page loads.
+    w.sim.fail_next(3, Failure::rate_limited(None));
+    let (status, _) = page_under_fault(&w, &users).await;
+    assert_eq!(status, 200, "a 429 burst is retried");
+    report.push(format!("429 burst (3): page {status}"));
+
+    // JumpCloud failing, silent, or answering garbage: the page says so, never a 500.
+    let faults = [
+        (
+            "5xx on every call",
+            jumpcloud::sim::Faults {
+                error_rate: 1.0,
+                ..Default::default()
+            },
+            "JumpCloud server error 500",
+        ),
+        (
+            "no answer (timeout)",
+            jumpcloud::sim::Faults {
+                hang_path: Some("/api/systemusers".into()),
+                ..Default::default()
+            },
+            "did not answer in time",
+        ),
+        (
+            "malformed JSON",
+            jumpcloud::sim::Faults {
+                malformed_path: Some("/api/systemusers".into()),
+                ..Default::default()
+            },
+            "unexpected response from JumpCloud",
+        ),
+    ];
+    for (name, fault, expected) in faults {
+        w.sim.set_faults(fault);
+        let (status, said) = page_under_fault(&w, &users).await;
+        assert!(
+            (502..=504).contains(&status) && said.contains(expected),
+            "{name}: {status} {said:?}"
+        );
+        report.push(format!("{name}: page {status} \"{said}\""));
+    }
+
+    // Approved work waits out an outage in the queue and is all carried out after it.
+    w.sim.set_faults(jumpcloud::sim::Faults::default());
+    let mut requests = Vec::new();
+    for index in 0..4 {
+        let item = w.other_group_item(&format!("Outage {index}")).await;
+        requests.push(w.submit_for(&item, "before the outage").await);
+    }
+    w.sim.set_faults(jumpcloud::sim::Faults {
+        error_rate: 1.0,
+        ..Default::default()
+    });
+    for id in &requests {
+        w.approver
+            .call_ok("/api/requests/decide", &decide(id, "approve"))
+            .await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for id in &requests {
+        assert_eq!(w.status(id).await, "approved", "#{id} waits in the queue");
+    }
+    w.sim.set_faults(jumpcloud::sim::Faults::default());
+    // The retries' backoff is on the request clock.
+    w.advance_clock(600).await;
+    for id in &requests {
+        w.wait_for(id, "active").await;
+    }
+    report.push(format!(
+        "outage (every call 5xx): {} approved requests queued, {} carried out after it, 0 lost",
+        requests.len(),
+        requests.len()
+    ));
+    common::report("faults.txt", &report.join("\n"));
+}

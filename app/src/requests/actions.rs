@@ -75,7 +75,7 @@ pub(crate) async fn carry_out(
 }
 
 /// Other pages' cached users are stale now.
-async fn directory_changed(state: &AppState, org_id: i64) -> Result<(), Failure> {
+pub(crate) async fn directory_changed(state: &AppState, org_id: i64) -> Result<(), Failure> {
     crate::tenants::orgs::bump_directory_generation(&state.db, org_id).await?;
     state.users.cache.forget_org(org_id);
     Ok(())

@@ -49,13 +49,23 @@ pub(crate) mod ssr {
     use crate::directory::ssr::redirect_with_notice;
     use crate::error::AppError;
     use crate::requests::Verdict;
-    use crate::state::app_state;
+    use crate::state::{AppState, app_state};
     use crate::tenants::Capability;
     use crate::tenants::access::{OrgContext, authorize};
 
     /// JumpCloud's pending access requests; a JumpCloud that refuses (no approval flows,
     /// no permission) leaves the page working and says why.
-    pub async fn pending(context: &OrgContext) -> FlowRequests {
+    pub async fn pending(state: &AppState, context: &OrgContext) -> FlowRequests {
+        let cache = &state.users.cache;
+        if let Some(flows) = cache.flows(&context.org) {
+            return flows;
+        }
+        let flows = read_pending(context).await;
+        cache.put_flows(&context.org, flows.clone());
+        flows
+    }
+
+    async fn read_pending(context: &OrgContext) -> FlowRequests {
         match context.jumpcloud.list_access_requests().await {
             Ok(requests) => Ok(requests
                 .into_iter()
@@ -124,6 +134,7 @@ pub(crate) mod ssr {
             if result.is_ok() { "ok" } else { "failed" },
         )
         .await?;
+        state.users.cache.forget_org(context.org.id);
         result?;
         redirect_with_notice(
             &format!("/o/{org}/requests"),

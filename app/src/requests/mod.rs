@@ -7,7 +7,7 @@ mod history;
 pub mod items;
 #[cfg(feature = "ssr")]
 pub mod jobs;
-mod jumpcloud_flows;
+pub(crate) mod jumpcloud_flows;
 mod manage;
 #[cfg(feature = "ssr")]
 pub(crate) mod notify;

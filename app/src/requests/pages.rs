@@ -59,6 +59,7 @@ pub async fn load_requests_page(
 mod ssr {
     use std::collections::hash_map::Entry;
     use std::collections::{HashMap, HashSet};
+    use std::sync::Arc;
 
     use futures::{StreamExt, TryStreamExt, stream};
 
@@ -188,23 +189,38 @@ mod ssr {
             .collect();
         let mut groups_of: HashMap<String, Vec<String>> = HashMap::new();
         if !targets.is_empty() {
-            let names: HashMap<String, String> = context
-                .jumpcloud
-                .list_all_user_groups(&mut |_, _| {})
-                .await?
-                .into_iter()
-                .map(|group| (group.id, group.name))
-                .collect();
+            let cache = &app_state()?.users.cache;
+            let org = &context.org;
+            let names = match cache.group_names(org) {
+                Some(names) => names,
+                None => {
+                    let names: Arc<HashMap<String, String>> = Arc::new(
+                        context
+                            .jumpcloud
+                            .list_all_user_groups(&mut |_, _| {})
+                            .await?
+                            .into_iter()
+                            .map(|group| (group.id, group.name))
+                            .collect(),
+                    );
+                    cache.put_group_names(org, names.clone());
+                    names
+                }
+            };
             let jumpcloud = &context.jumpcloud;
             groups_of = stream::iter(targets)
                 .map(|target| async move {
-                    let groups = jumpcloud.list_user_member_of(&target).await?;
+                    if let Some(groups) = cache.member_of(org, &target) {
+                        return Ok((target, groups));
+                    }
+                    let groups = Arc::new(jumpcloud.list_user_member_of(&target).await?);
+                    cache.put_member_of(org, &target, groups.clone());
                     Ok::<_, jumpcloud::Error>((target, groups))
                 })
                 .buffer_unordered(4)
                 .map_ok(|(target, groups)| {
                     let mut named: Vec<String> = groups
-                        .into_iter()
+                        .iter()
                         .filter_map(|group| names.get(&group.id).cloned())
                         .collect();
                     named.sort();
@@ -330,7 +346,7 @@ mod ssr {
         let notifications =
             crate::notifications::recent(&state.db, org_id, context.account.id, 5).await?;
         let jumpcloud_flows = if context.role.allows(Capability::DecideRequests) {
-            Some(crate::requests::jumpcloud_flows::ssr::pending(&context).await)
+            Some(crate::requests::jumpcloud_flows::ssr::pending(&state, &context).await)
         } else {
             None
         };

@@ -198,6 +198,7 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<(), Failure
                     Err(error) => return Err(error.into()),
                 }
             }
+            actions::directory_changed(state, org.id).await?;
             let summary = format!("added {} to group {group}", request.target_email);
             finish_grant(&state.db, job, owner, &request, &summary, now).await?;
         }
@@ -253,6 +254,7 @@ async fn revoke(
         Ok(()) | Err(jumpcloud::Error::NotFound(_)) => {}
         Err(error) => return Err(error.into()),
     }
+    actions::directory_changed(state, request.org_id).await?;
     // "Revoked" means JumpCloud says so.
     let memberships = jumpcloud
         .list_user_member_of(&request.target_user_id)

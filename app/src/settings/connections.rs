@@ -273,12 +273,12 @@ mod ssr {
     }
 
     pub async fn unmap(slug: &str, confirmed: bool) -> Result<(), AppError> {
+        let (state, owner, org) = owned_org(slug).await?;
         if !confirmed {
             return Err(AppError::bad_request(
                 "Tick the box to confirm: people lose access to this organization in Lanyard.",
             ));
         }
-        let (state, owner, org) = owned_org(slug).await?;
         orgs::unmap(&state.db, org.id).await?;
         audit::owner_action(
             &state.db,

@@ -7,6 +7,8 @@ mod sso;
 
 use leptos::prelude::*;
 
+use crate::tenants::gate::RequireOwner;
+
 pub use connections::{ConnectionPage, ConnectionsPage};
 pub use people::PeoplePage;
 pub use sso::SsoSettingsPage;
@@ -14,6 +16,7 @@ pub use sso::SsoSettingsPage;
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     view! {
+        <RequireOwner>
         <h1>"Settings"</h1>
         <section class="panel">
             <ul class="link-list">
@@ -31,5 +34,6 @@ pub fn SettingsPage() -> impl IntoView {
                 </li>
             </ul>
         </section>
+        </RequireOwner>
     }
 }

@@ -5,6 +5,7 @@
 pub mod access;
 #[cfg(feature = "ssr")]
 pub mod connections;
+pub mod gate;
 #[cfg(feature = "ssr")]
 pub mod memberships;
 #[cfg(feature = "ssr")]

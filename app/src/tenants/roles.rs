@@ -13,7 +13,7 @@ pub enum OrgRole {
 }
 
 /// The things a role may be allowed to do in an organization.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Capability {
     /// Read the organization (its dashboard, the org switcher entry).
     Enter,

@@ -1,16 +1,19 @@
-//! A short per-organization memory of JumpCloud user lists and users, so paging back
-//! and forth or reopening a user does not call JumpCloud each time. Entries belong to the
+//! A short per-organization memory of JumpCloud reads (user lists, users, group names,
+//! memberships, pending approval flows), so paging back and forth, reopening a user or
+//! reloading the approver inbox does not call JumpCloud each time. Entries belong to the
 //! organization's directory generation (a database counter every user write bumps), so a
 //! change made through any instance shows on the next page load of every instance; a
 //! list's "refresh" link bypasses the cache.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jumpcloud::Page;
+use jumpcloud::graph::GraphObjectWithPaths;
 use jumpcloud::users::SystemUser;
 
+use crate::requests::jumpcloud_flows::FlowRequests;
 use crate::tenants::orgs::Org;
 
 /// Long enough to page through a list, short enough that changes made outside Lanyard
@@ -57,6 +60,12 @@ impl<V: Clone> Entries<V> {
 pub struct UserCache {
     pages: Entries<Page<SystemUser>>,
     users: Entries<SystemUser>,
+    /// The organization's user group names by id (the approver inbox names groups).
+    group_names: Entries<Arc<HashMap<String, String>>>,
+    /// A user's group memberships, by user id.
+    member_of: Entries<Arc<Vec<GraphObjectWithPaths>>>,
+    /// JumpCloud's own pending access requests (approval flows).
+    flows: Entries<FlowRequests>,
 }
 
 impl Default for UserCache {
@@ -64,6 +73,9 @@ impl Default for UserCache {
         UserCache {
             pages: Entries::new(),
             users: Entries::new(),
+            group_names: Entries::new(),
+            member_of: Entries::new(),
+            flows: Entries::new(),
         }
     }
 }
@@ -86,11 +98,38 @@ impl UserCache {
         self.users.put(key(org, &user.id), user);
     }
 
-    /// After a user write in this instance: its entries would never be read again (the
+    pub fn group_names(&self, org: &Org) -> Option<Arc<HashMap<String, String>>> {
+        self.group_names.get(&key(org, ""))
+    }
+
+    pub fn put_group_names(&self, org: &Org, names: Arc<HashMap<String, String>>) {
+        self.group_names.put(key(org, ""), names);
+    }
+
+    pub fn member_of(&self, org: &Org, user_id: &str) -> Option<Arc<Vec<GraphObjectWithPaths>>> {
+        self.member_of.get(&key(org, user_id))
+    }
+
+    pub fn put_member_of(&self, org: &Org, user_id: &str, groups: Arc<Vec<GraphObjectWithPaths>>) {
+        self.member_of.put(key(org, user_id), groups);
+    }
+
+    pub fn flows(&self, org: &Org) -> Option<FlowRequests> {
+        self.flows.get(&key(org, ""))
+    }
+
+    pub fn put_flows(&self, org: &Org, flows: FlowRequests) {
+        self.flows.put(key(org, ""), flows);
+    }
+
+    /// After a write in this instance: its entries would never be read again (the
     /// generation moved on), so they go now rather than when they expire.
     pub fn forget_org(&self, org_id: i64) {
         self.pages.forget_org(org_id);
         self.users.forget_org(org_id);
+        self.group_names.forget_org(org_id);
+        self.member_of.forget_org(org_id);
+        self.flows.forget_org(org_id);
     }
 }
 

@@ -12,6 +12,8 @@ use super::{user_path, users_path};
 use crate::components::ErrorPanel;
 use crate::error::AppError;
 use crate::home::org_param;
+use crate::tenants::Capability;
+use crate::tenants::gate::RequireCapability;
 
 /// More entries than this are refused: check in parts.
 pub const MAX_ENTRIES: usize = 200;
@@ -171,6 +173,7 @@ pub fn CheckUsersPage() -> impl IntoView {
         <p>
             <a href=move || users_path(&org.get())>"← Users"</a>
         </p>
+        <RequireCapability capability=Capability::ViewDirectory>
         <h1>"Check whether users exist"</h1>
         <section class="panel">
             <Form method="GET" action="" attr:class="stack" attr:aria-label="Check users">
@@ -184,6 +187,7 @@ pub fn CheckUsersPage() -> impl IntoView {
                 <button type="submit" class="primary">"Check"</button>
             </Form>
         </section>
+        </RequireCapability>
         <Suspense fallback=|| view! { <p class="loading">"Checking…"</p> }>
             {move || Suspend::new(async move {
                 match results.await {

@@ -7,6 +7,8 @@ use super::users_path;
 use crate::components::FormError;
 use crate::error::AppError;
 use crate::home::org_param;
+use crate::tenants::Capability;
+use crate::tenants::gate::RequireCapability;
 
 #[allow(clippy::too_many_arguments)]
 #[server(endpoint = "users/create")]
@@ -220,6 +222,7 @@ pub fn CreateUserPage() -> impl IntoView {
         <p>
             <a href=move || users_path(&org.get())>"← Users"</a>
         </p>
+        <RequireCapability capability=Capability::ManageDirectory>
         <h1>"Create a user"</h1>
         <section class="panel">
             <ActionForm action=create attr:class="stack" attr:aria-label="Create a user">
@@ -255,5 +258,6 @@ pub fn CreateUserPage() -> impl IntoView {
                 <button type="submit" class="primary">"Create user"</button>
             </ActionForm>
         </section>
+        </RequireCapability>
     }
 }

@@ -35,6 +35,9 @@ pub struct Faults {
     /// Requests whose path starts with the text are answered with the status, so a test
     /// can make one kind of call fail (a device command, say) while the rest work.
     pub failing_path: Option<(String, u16)>,
+    /// Requests whose path starts with this get a 200 whose JSON is cut off mid-way, as
+    /// from a proxy that dropped the connection.
+    pub malformed_path: Option<String>,
 }
 
 /// `requests` per `window` for each organization: the `x-org-id` when sent, else the
@@ -220,6 +223,16 @@ pub(crate) async fn inject(
         && request.uri().path().starts_with(prefix.as_str())
     {
         return Failure::status(*status).respond();
+    }
+    if let Some(prefix) = &faults.malformed_path
+        && request.uri().path().starts_with(prefix.as_str())
+    {
+        return (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            r#"{"totalCount": 3, "results": [{"_id": "5f"#,
+        )
+            .into_response();
     }
     match state.intercept(request.headers(), &faults) {
         Some(response) => response,

@@ -42,6 +42,7 @@ pub fn settings_for(data_dir: &TempDir) -> Settings {
         demo: DemoMode::Auto,
         worker_interval_ms: 50,
         jumpcloud_calls_per_second: 10,
+        jumpcloud_timeout_seconds: 30,
         test_hooks: true,
         oidc: OidcSettings::default(),
         smtp: Default::default(),
@@ -294,4 +295,15 @@ pub async fn add_person(owner: &TestApp, email: &str, password: &str, org: &str,
             &[("email", email), ("org", org), ("role", role)],
         )
         .await;
+}
+
+/// A figure or table the test command shows a reviewer: written under
+/// `LANYARD_TEST_REPORTS` when set (scripts/test prints those at the end), and to the
+/// test's output either way.
+pub fn report(name: &str, text: &str) {
+    println!("{text}");
+    if let Ok(dir) = std::env::var("LANYARD_TEST_REPORTS") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(name), text).unwrap();
+    }
 }
