@@ -136,6 +136,41 @@ async fn login_rotates_the_session_id() {
 }
 
 #[tokio::test]
+async fn a_role_change_gives_the_accounts_session_a_new_id() {
+    let owner = spawn_app().await;
+    owner.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let email = "promoted@example.com";
+    let password = "promoted-long-password";
+    common::add_person(&owner, email, password, "acme-robotics", "requester").await;
+    let person = owner.another_browser();
+    let login = person.login(email, password).await;
+    let id = |cookie: &str| cookie.split(';').next().unwrap().to_string();
+    let before = id(&session_cookie(&login).unwrap());
+    let unchanged = person.get_page("/o/acme-robotics").await;
+    assert!(
+        session_cookie(&unchanged).is_none(),
+        "same privileges, same id"
+    );
+
+    owner
+        .call_ok(
+            "/api/people/membership",
+            &[
+                ("email", email),
+                ("org", "acme-robotics"),
+                ("role", "approver"),
+            ],
+        )
+        .await;
+    let next = person.get_page("/o/acme-robotics").await;
+    assert_eq!(next.status(), 200, "still signed in");
+    let after = id(&session_cookie(&next).expect("a new session id after the role change"));
+    assert_ne!(before, after);
+    let replay = person.get_page_with_cookie("/", &before).await;
+    assert_eq!(replay.status(), 302, "the old id no longer works");
+}
+
+#[tokio::test]
 async fn logout_ends_the_session_on_the_server() {
     let app = spawn_app().await;
     let cookie = session_cookie(&app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await).unwrap();

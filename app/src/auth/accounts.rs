@@ -38,6 +38,8 @@ pub struct Account {
     pub email: String,
     pub display_name: String,
     pub role: InstallationRole,
+    /// Bumped whenever the account's roles or scopes change (see `session`).
+    pub privileges_version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -48,6 +50,7 @@ struct AccountRow {
     installation_role: String,
     disabled: bool,
     password_hash: Option<String>,
+    privileges_version: i64,
 }
 
 impl From<AccountRow> for Account {
@@ -57,12 +60,13 @@ impl From<AccountRow> for Account {
             email: row.email,
             display_name: row.display_name,
             role: InstallationRole::from_db(&row.installation_role),
+            privileges_version: row.privileges_version,
         }
     }
 }
 
-const SELECT: &str = "SELECT id, email, display_name, installation_role, disabled, password_hash \
-                      FROM accounts";
+const SELECT: &str = "SELECT id, email, display_name, installation_role, disabled, password_hash, \
+                      privileges_version FROM accounts";
 
 async fn row_by_email(db: &Db, email: &Email) -> Result<Option<AccountRow>, AppError> {
     let sql = format!("{SELECT} WHERE email = $1");
@@ -135,7 +139,20 @@ pub async fn create(db: &Db, new: NewAccount<'_>) -> Result<Account, AppError> {
         email: new.email.to_string(),
         display_name: new.display_name.to_string(),
         role: new.role,
+        privileges_version: 0,
     })
+}
+
+/// The account's roles or scopes changed: its sessions get new ids on their next request.
+pub async fn privileges_changed(db: &Db, account_id: i64) -> Result<(), AppError> {
+    on_db!(db, |pool| sqlx::query(
+        "UPDATE accounts SET privileges_version = privileges_version + 1 WHERE id = $1"
+    )
+    .bind(account_id)
+    .execute(pool)
+    .await
+    .map(drop))?;
+    Ok(())
 }
 
 /// Sets a new password for an existing account (used by `lanyard reset-password`).

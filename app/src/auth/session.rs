@@ -8,6 +8,8 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 const ACCOUNT_ID: &str = "account_id";
+/// The account's `privileges_version` when the session last had its id issued.
+const PRIVILEGES: &str = "privileges_version";
 
 pub async fn current_session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>().await.map_err(|error| {
@@ -21,12 +23,22 @@ pub async fn current_account(state: &AppState) -> Result<Option<Account>, AppErr
     account_of(state, &current_session().await?).await
 }
 
-/// The signed-in, enabled account of a session a plain axum handler extracted.
+/// The signed-in, enabled account of a session a plain axum handler extracted. A session
+/// from before the account's roles or scopes changed gets a new id first, as at login.
 pub async fn account_of(state: &AppState, session: &Session) -> Result<Option<Account>, AppError> {
     let Some(id) = session.get::<i64>(ACCOUNT_ID).await? else {
         return Ok(None);
     };
-    accounts::find_active(&state.db, id).await
+    let account = accounts::find_active(&state.db, id).await?;
+    if let Some(account) = &account
+        && session.get::<i64>(PRIVILEGES).await? != Some(account.privileges_version)
+    {
+        session.cycle_id().await?;
+        session
+            .insert(PRIVILEGES, account.privileges_version)
+            .await?;
+    }
+    Ok(account)
 }
 
 pub async fn require_account(state: &AppState) -> Result<Account, AppError> {
@@ -40,6 +52,9 @@ pub async fn require_account(state: &AppState) -> Result<Account, AppError> {
 pub async fn sign_in(session: &Session, account: &Account) -> Result<(), AppError> {
     session.cycle_id().await?;
     session.insert(ACCOUNT_ID, account.id).await?;
+    session
+        .insert(PRIVILEGES, account.privileges_version)
+        .await?;
     Ok(())
 }
 

@@ -60,6 +60,7 @@ struct SsoAccountRow {
     installation_role: String,
     disabled: bool,
     sso_subject: Option<String>,
+    privileges_version: i64,
 }
 
 impl SsoAccountRow {
@@ -72,11 +73,13 @@ impl SsoAccountRow {
             email: self.email,
             display_name: self.display_name,
             role: InstallationRole::from_db(&self.installation_role),
+            privileges_version: self.privileges_version,
         })
     }
 }
 
-const SELECT: &str = "SELECT id, email, display_name, installation_role, disabled, sso_subject \
+const SELECT: &str = "SELECT id, email, display_name, installation_role, disabled, sso_subject, \
+                      privileges_version \
                       FROM accounts";
 
 pub async fn admit(state: &AppState, identity: &SsoIdentity) -> Result<Account, AdmissionError> {
@@ -219,5 +222,6 @@ async fn create_requester(
         email: identity.email.to_string(),
         display_name: identity.display_name.clone(),
         role: InstallationRole::None,
+        privileges_version: 0,
     })
 }

@@ -1,7 +1,7 @@
 //! Who may enter which organization: memberships with a role, operator scopes and the
 //! org groups that scopes can name.
 
-use crate::auth::accounts::InstallationRole;
+use crate::auth::accounts::{self, InstallationRole};
 use crate::db::{Db, now_unix};
 use crate::error::AppError;
 use crate::on_db;
@@ -35,7 +35,7 @@ pub async fn set(
         .await
         .map(|_| ()))?;
     }
-    Ok(())
+    accounts::privileges_changed(db, account_id).await
 }
 
 pub async fn create_org_group(db: &Db, name: &str) -> Result<i64, AppError> {
@@ -100,7 +100,7 @@ pub async fn add_operator_scope(
     .execute(pool)
     .await
     .map(|_| ()))?;
-    Ok(())
+    accounts::privileges_changed(db, account_id).await
 }
 
 pub async fn clear_operator_scopes(db: &Db, account_id: i64) -> Result<(), AppError> {
@@ -111,7 +111,7 @@ pub async fn clear_operator_scopes(db: &Db, account_id: i64) -> Result<(), AppEr
     .execute(pool)
     .await
     .map(|_| ()))?;
-    Ok(())
+    accounts::privileges_changed(db, account_id).await
 }
 
 /// Everyone with an account, with their installation role, memberships and scopes.
