@@ -6,7 +6,7 @@
 mod fleet;
 mod pages;
 #[cfg(feature = "ssr")]
-mod ssr;
+pub(crate) mod ssr;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};

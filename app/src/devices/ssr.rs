@@ -59,17 +59,23 @@ impl Filters {
             .os_family
             .as_ref()
             .is_none_or(|family| system.os_family.as_ref() == Some(family));
-        let encryption_matches = !self.unencrypted || !encrypted(system).unwrap_or(false);
+        let encryption_matches = !self.unencrypted || !is_encrypted(system);
         let stale_matches = self
             .stale_days
-            .is_none_or(|days| contact_unix(system).is_none_or(|seen| now - seen >= days * DAY));
+            .is_none_or(|days| not_seen_for(system, days, now));
         let mdm_matches = !self.no_mdm || !has_mdm(system);
         family_matches && encryption_matches && stale_matches && mdm_matches
     }
 }
 
-fn encrypted(system: &System) -> Option<bool> {
-    system.fde.and_then(|fde| fde.active)
+/// Full-disk encryption reported on (unknown counts as not encrypted).
+pub(crate) fn is_encrypted(system: &System) -> bool {
+    system.fde.and_then(|fde| fde.active) == Some(true)
+}
+
+/// Not in contact for `days` (never in contact counts as not seen).
+pub(crate) fn not_seen_for(system: &System, days: i64, now: i64) -> bool {
+    contact_unix(system).is_none_or(|seen| now - seen >= days * DAY)
 }
 
 fn has_mdm(system: &System) -> bool {
@@ -112,7 +118,7 @@ pub fn row(system: &System, users: &HashMap<String, SystemUser>, now: i64) -> De
         vendor: text(&system.hw_vendor),
         agent_version: text(&system.agent_version),
         last_contact: contact_unix(system).map(|seen| (minute(seen), ago(seen, now))),
-        encrypted: encrypted(system),
+        encrypted: system.fde.and_then(|fde| fde.active),
         mdm: system
             .mdm
             .as_ref()

@@ -232,7 +232,7 @@ fn ApplicationView(
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use std::collections::{BTreeSet, HashMap, HashSet};
+    use std::collections::{BTreeSet, HashSet};
 
     use futures::{StreamExt, TryStreamExt, stream};
     use jumpcloud::graph::{GraphOp, GraphType};
@@ -280,12 +280,7 @@ mod ssr {
             .into_iter()
             .map(|connection| connection.to.id)
             .collect();
-        let group_names: HashMap<String, String> = api
-            .list_all_user_groups(&mut |_, _| {})
-            .await?
-            .into_iter()
-            .map(|group| (group.id, group.name))
-            .collect();
+        let group_names = crate::directory::ssr::group_names(&state, &context).await?;
         let named = |group_id: &String| ObjectRef {
             id: group_id.clone(),
             name: group_names

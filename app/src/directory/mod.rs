@@ -129,6 +129,51 @@ pub(crate) mod ssr {
         Ok((state, context))
     }
 
+    /// After a write to the organization's directory: every instance's cached reads of
+    /// it are stale (the generation moves on), this instance's go at once.
+    pub async fn directory_changed(state: &AppState, org_id: i64) -> Result<(), AppError> {
+        crate::tenants::orgs::bump_directory_generation(&state.db, org_id).await?;
+        state.users.cache.forget_org(org_id);
+        Ok(())
+    }
+
+    /// The organization's user group names by id, from the short cache (one listing of
+    /// every group otherwise): pages name groups by id all the time.
+    pub async fn group_names(
+        state: &AppState,
+        context: &OrgContext,
+    ) -> Result<std::sync::Arc<HashMap<String, String>>, AppError> {
+        let cache = &state.users.cache;
+        if let Some(names) = cache.group_names(&context.org) {
+            return Ok(names);
+        }
+        let names = std::sync::Arc::new(
+            context
+                .jumpcloud
+                .list_all_user_groups(&mut |_, _| {})
+                .await?
+                .into_iter()
+                .map(|group| (group.id, group.name))
+                .collect::<HashMap<_, _>>(),
+        );
+        cache.put_group_names(&context.org, names.clone());
+        Ok(names)
+    }
+
+    /// The organization's user groups as (id, name), by name, for a picker.
+    pub async fn group_choices(
+        state: &AppState,
+        context: &OrgContext,
+    ) -> Result<Vec<(String, String)>, AppError> {
+        let mut groups: Vec<(String, String)> = group_names(state, context)
+            .await?
+            .iter()
+            .map(|(id, name)| (id.clone(), name.clone()))
+            .collect();
+        groups.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(groups)
+    }
+
     /// Ends a change by sending the browser to `path` with `notice` to show there.
     pub fn redirect_with_notice(path: &str, notice: &str) {
         leptos_axum::redirect(&format!(

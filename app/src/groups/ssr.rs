@@ -13,8 +13,8 @@ use crate::components::typed_confirmation;
 use crate::directory::GroupSummary;
 use crate::directory::ObjectRef;
 use crate::directory::ssr::{
-    CONCURRENT_CALLS, application_label, display_name, failure_reason, org_context as context,
-    redirect_with_notice, users_by_id, users_by_ids,
+    CONCURRENT_CALLS, application_label, directory_changed, display_name, failure_reason,
+    org_context as context, redirect_with_notice, users_by_id, users_by_ids,
 };
 use crate::error::AppError;
 use crate::tenants::Capability;
@@ -215,6 +215,7 @@ pub async fn create(slug: &str, name: &str, description: Option<&str>) -> Result
         .await;
     match created {
         Ok(group) => {
+            directory_changed(&state, context.org.id).await?;
             let target = format!("user_group {}", group.id);
             audit::org_action(
                 &state.db,
@@ -268,6 +269,7 @@ pub async fn update(
             fields.description = description;
         })
         .await;
+    directory_changed(&state, context.org.id).await?;
     let outcome = if result.is_ok() { "ok" } else { "failed" };
     audit::org_action(
         &state.db,
@@ -289,6 +291,7 @@ pub async fn delete(slug: &str, id: &str, confirm: Option<&str>) -> Result<(), A
     typed_confirmation(confirm, &group.name)?;
     let target = format!("user_group {id}");
     let result = context.jumpcloud.delete_user_group(id).await;
+    directory_changed(&state, context.org.id).await?;
     let outcome = if result.is_ok() { "ok" } else { "failed" };
     audit::org_action(
         &state.db,
@@ -367,6 +370,7 @@ async fn change_members(
             }
         }
     }
+    directory_changed(&state, context.org.id).await?;
     let done_text = if done.is_empty() {
         format!("Nobody was {verb}.")
     } else {

@@ -10,13 +10,11 @@ use jumpcloud::users::SystemUser;
 
 use super::{DirectoryFigures, STALE_DAYS};
 use crate::db::Db;
+use crate::devices::ssr::{is_encrypted, not_seen_for};
 use crate::error::AppError;
 use crate::on_db;
 use crate::users::UserStatus;
 use crate::users::directory::{is_locked, mfa_enrolled, status_of};
-use crate::when::parse_rfc3339;
-
-const DAY: i64 = 86_400;
 
 /// Reads every user and every system of the organization (pages of 100, paced by the
 /// client's per-organization budget) and counts them.
@@ -39,7 +37,6 @@ fn count(users: &[SystemUser], systems: &[System], now: i64) -> DirectoryFigures
             .filter(|user| status_of(user) == status)
             .count() as u64
     };
-    let stale_after = STALE_DAYS as i64 * DAY;
     DirectoryFigures {
         active: users_in(UserStatus::Active),
         staged: users_in(UserStatus::Staged),
@@ -49,17 +46,11 @@ fn count(users: &[SystemUser], systems: &[System], now: i64) -> DirectoryFigures
         devices: systems.len() as u64,
         unencrypted: systems
             .iter()
-            .filter(|system| system.fde.and_then(|fde| fde.active) != Some(true))
+            .filter(|system| !is_encrypted(system))
             .count() as u64,
         stale: systems
             .iter()
-            .filter(|system| {
-                system
-                    .last_contact
-                    .as_deref()
-                    .and_then(parse_rfc3339)
-                    .is_none_or(|seen| now - seen >= stale_after)
-            })
+            .filter(|system| not_seen_for(system, STALE_DAYS as i64, now))
             .count() as u64,
         read_at: now,
     }

@@ -8,6 +8,7 @@ use jumpcloud::systems::BuiltinCommand;
 use jumpcloud::user_states::UserStateChange;
 use jumpcloud::users::{ActivationEmail, MfaReset, NewUser, UserFields, UserState};
 
+use crate::directory::ssr::directory_changed;
 use crate::requests::items::{
     Details, GroupRef, ItemKind, Joiner, StepResult, StepStatus, group_names,
 };
@@ -72,13 +73,6 @@ pub(crate) async fn carry_out(
         directory_changed(state, request.org_id).await?;
     }
     Ok(done)
-}
-
-/// Other pages' cached users are stale now.
-pub(crate) async fn directory_changed(state: &AppState, org_id: i64) -> Result<(), Failure> {
-    crate::tenants::orgs::bump_directory_generation(&state.db, org_id).await?;
-    state.users.cache.forget_org(org_id);
-    Ok(())
 }
 
 /// Runs a workflow's steps and records each one's result on the request as it goes, so

@@ -92,13 +92,7 @@ mod ssr {
             )));
         }
         let now = state.clock.now();
-        let groups: Vec<(String, String)> = context
-            .jumpcloud
-            .list_all_user_groups(&mut |_, _| {})
-            .await?
-            .into_iter()
-            .map(|group| (group.id, group.name))
-            .collect();
+        let groups = crate::directory::ssr::group_choices(&state, &context).await?;
         let rules = crate::requests::workflows::ssr::rule_views(&context, &groups).await?;
         let catalog = store::items(&state.db, org_id)
             .await?

@@ -189,24 +189,10 @@ mod ssr {
             .collect();
         let mut groups_of: HashMap<String, Vec<String>> = HashMap::new();
         if !targets.is_empty() {
-            let cache = &app_state()?.users.cache;
+            let state = app_state()?;
+            let cache = &state.users.cache;
             let org = &context.org;
-            let names = match cache.group_names(org) {
-                Some(names) => names,
-                None => {
-                    let names: Arc<HashMap<String, String>> = Arc::new(
-                        context
-                            .jumpcloud
-                            .list_all_user_groups(&mut |_, _| {})
-                            .await?
-                            .into_iter()
-                            .map(|group| (group.id, group.name))
-                            .collect(),
-                    );
-                    cache.put_group_names(org, names.clone());
-                    names
-                }
-            };
+            let names = crate::directory::ssr::group_names(&state, context).await?;
             let jumpcloud = &context.jumpcloud;
             groups_of = stream::iter(targets)
                 .map(|target| async move {

@@ -198,30 +198,18 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<(), Failure
                     Err(error) => return Err(error.into()),
                 }
             }
-            actions::directory_changed(state, org.id).await?;
+            crate::directory::ssr::directory_changed(state, org.id).await?;
             let summary = format!("added {} to group {group}", request.target_email);
             finish_grant(&state.db, job, owner, &request, &summary, now).await?;
         }
         ("grant", kind) => {
             let summary = actions::carry_out(state, &jumpcloud, &request, kind, now).await?;
-            let finish = Finish {
-                from: "approved",
-                to: "done",
-                window: None,
-                outcome: &summary,
-            };
-            finish_job(&state.db, job, owner, &request, finish).await?;
+            finish_job(&state.db, job, owner, &request, Finish::done(&summary)).await?;
         }
         ("revoke", _) => revoke(state, &jumpcloud, job, owner, &request, &item).await?,
         ("delete", ItemKind::Leaver) => {
             let summary = actions::delete_leaver(state, &jumpcloud, &request, now).await?;
-            let finish = Finish {
-                from: "approved",
-                to: "done",
-                window: None,
-                outcome: &summary,
-            };
-            finish_job(&state.db, job, owner, &request, finish).await?;
+            finish_job(&state.db, job, owner, &request, Finish::done(&summary)).await?;
         }
         (other, _) => return Err(Failure::Permanent(format!("unknown job kind {other}"))),
     }
@@ -254,7 +242,7 @@ async fn revoke(
         Ok(()) | Err(jumpcloud::Error::NotFound(_)) => {}
         Err(error) => return Err(error.into()),
     }
-    actions::directory_changed(state, request.org_id).await?;
+    crate::directory::ssr::directory_changed(state, request.org_id).await?;
     // "Revoked" means JumpCloud says so.
     let memberships = jumpcloud
         .list_user_member_of(&request.target_user_id)
@@ -291,12 +279,7 @@ async fn finish_grant(
             window: Some((now, now + minutes * 60)),
             outcome: summary,
         },
-        None => Finish {
-            from: "approved",
-            to: "done",
-            window: None,
-            outcome: summary,
-        },
+        None => Finish::done(summary),
     };
     finish_job(db, job, owner, request, finish).await
 }
@@ -309,6 +292,18 @@ struct Finish<'a> {
     window: Option<(i64, i64)>,
     /// What was done, for the request's history.
     outcome: &'a str,
+}
+
+impl<'a> Finish<'a> {
+    /// An approved request whose work is done once and for all.
+    fn done(outcome: &'a str) -> Self {
+        Finish {
+            from: "approved",
+            to: "done",
+            window: None,
+            outcome,
+        }
+    }
 }
 
 /// Marks the job done and moves its request on, in one transaction, only while this

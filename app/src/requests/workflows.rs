@@ -95,8 +95,6 @@ pub async fn issue_joiner_password(org: String, request_id: i64) -> Result<(), A
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use jumpcloud::OrgClient;
-
     use super::MoverPreview;
     use crate::audit;
     use crate::error::AppError;
@@ -110,23 +108,21 @@ pub(crate) mod ssr {
     /// Longest a leaver's account may wait before its deletion.
     const LONGEST_DELETION_DELAY_DAYS: u32 = 3_650;
 
-    /// The groups with these ids, named (one listing of the organization's groups).
+    /// The groups with these ids, named; an id the organization does not have keeps
+    /// the id as its name.
     pub async fn named_groups(
-        jumpcloud: &OrgClient,
+        context: &OrgContext,
         ids: &[String],
     ) -> Result<Vec<GroupRef>, AppError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let groups = jumpcloud.list_all_user_groups(&mut |_, _| {}).await?;
+        let names = crate::directory::ssr::group_names(&app_state()?, context).await?;
         Ok(ids
             .iter()
             .map(|id| GroupRef {
                 id: id.clone(),
-                name: groups
-                    .iter()
-                    .find(|group| &group.id == id)
-                    .map_or_else(|| id.clone(), |group| group.name.clone()),
+                name: names.get(id).cloned().unwrap_or_else(|| id.clone()),
             })
             .collect())
     }
@@ -163,7 +159,7 @@ pub(crate) mod ssr {
         let state = app_state()?;
         let rules = rules::list(&state.db, context.org.id).await?;
         let diff = rules::diff(&rules, None, department, &[]);
-        named_groups(&context.jumpcloud, &diff.add).await
+        named_groups(context, &diff.add).await
     }
 
     /// What moving `user_id` from `from` to `to` changes, by the rules and the user's
@@ -188,8 +184,8 @@ pub(crate) mod ssr {
         Ok(Mover {
             from: from.map(str::to_string),
             to: to.to_string(),
-            add: named_groups(&context.jumpcloud, &diff.add).await?,
-            remove: named_groups(&context.jumpcloud, &diff.remove).await?,
+            add: named_groups(context, &diff.add).await?,
+            remove: named_groups(context, &diff.remove).await?,
         })
     }
 
@@ -246,7 +242,7 @@ pub(crate) mod ssr {
         if groups.is_empty() {
             return Err(AppError::bad_request("Choose at least one group."));
         }
-        let named = named_groups(&context.jumpcloud, &groups).await?;
+        let named = named_groups(&context, &groups).await?;
         if let Some(unknown) = named.iter().find(|group| group.name == group.id) {
             return Err(AppError::bad_request(format!(
                 "{:?} is not a user group of this organization.",

@@ -178,15 +178,7 @@ pub(crate) mod ssr {
             .filter(|review| manages || review.mine > 0)
             .collect();
         let groups = if manages {
-            Some(
-                context
-                    .jumpcloud
-                    .list_all_user_groups(&mut |_, _| {})
-                    .await?
-                    .into_iter()
-                    .map(|group| (group.id, group.name))
-                    .collect(),
-            )
+            Some(crate::directory::ssr::group_choices(&state, &context).await?)
         } else {
             None
         };

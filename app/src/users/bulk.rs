@@ -190,15 +190,7 @@ mod ssr {
         let action = action(action_name)?;
         let users = selected(&state, &context, ids, all_matching).await?;
         let groups = if action == BulkAction::AddToGroup {
-            let mut groups: Vec<(String, String)> = context
-                .jumpcloud
-                .list_all_user_groups(&mut |_, _| {})
-                .await?
-                .into_iter()
-                .map(|group| (group.id, group.name))
-                .collect();
-            groups.sort_by(|a, b| a.1.cmp(&b.1));
-            groups
+            crate::directory::ssr::group_choices(&state, &context).await?
         } else {
             Vec::new()
         };
