@@ -416,15 +416,27 @@ pub async fn retry(db: &Db, request: &RequestRow, now: i64) -> Result<(), AppErr
     } else {
         "approved"
     };
+    // The details are settled before the job is queued: a worker may run it at once,
+    // and must neither see the old mark nor have its own progress overwritten.
+    let fresh = store::request_by_id(db, request.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("That request".into()))?;
+    let mut details = fresh.details();
+    details.sending_since = None;
+    store::set_progress(db, request.id, &details, None).await?;
+    // The request is back in its working state before its job can run, so whatever the
+    // job records (done, failed again) is the last word.
+    if !store::transition(db, request.id, "failed", back_to).await? {
+        return Err(AppError::Conflict(
+            "Only a failed request can be retried.".into(),
+        ));
+    }
     if !jobs::requeue_failed(db, request.id, now).await? {
+        store::transition(db, request.id, back_to, "failed").await?;
         return Err(AppError::Conflict(
             "There is no failed job to retry.".into(),
         ));
     }
-    let mut details = request.details();
-    details.sending_since = None;
-    store::set_progress(db, request.id, &details, None).await?;
-    store::transition(db, request.id, "failed", back_to).await?;
     Ok(())
 }
 
