@@ -160,16 +160,28 @@ pub(crate) mod ssr {
         Ok(names)
     }
 
-    /// The organization's user groups as (id, name), by name, for a picker.
+    /// The organization's user groups as (id, name), by name, for a picker. Read fresh
+    /// (and the cache refreshed with it): a group just made in JumpCloud's console is
+    /// one to choose.
     pub async fn group_choices(
         state: &AppState,
         context: &OrgContext,
     ) -> Result<Vec<(String, String)>, AppError> {
-        let mut groups: Vec<(String, String)> = group_names(state, context)
+        let names: HashMap<String, String> = context
+            .jumpcloud
+            .list_all_user_groups(&mut |_, _| {})
             .await?
+            .into_iter()
+            .map(|group| (group.id, group.name))
+            .collect();
+        let mut groups: Vec<(String, String)> = names
             .iter()
             .map(|(id, name)| (id.clone(), name.clone()))
             .collect();
+        state
+            .users
+            .cache
+            .put_group_names(&context.org, std::sync::Arc::new(names));
         groups.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
         Ok(groups)
     }
