@@ -131,6 +131,11 @@ impl Lanyard {
         Ok(kib * 1024)
     }
 
+    /// CPU time (user and system) the process has used so far.
+    pub fn cpu_time(&self) -> anyhow::Result<Duration> {
+        cpu_time_of(&format!("/proc/{}/stat", self.child.id()))
+    }
+
     /// SIGTERM (graceful: requests in flight finish), then waits.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         terminate(&mut self.child).await
@@ -177,6 +182,19 @@ impl Drop for Lanyard {
             let _ = self.child.wait();
         }
     }
+}
+
+/// Fields 14 and 15 of `/proc/…/stat`, in clock ticks (100 a second on Linux).
+pub fn cpu_time_of(stat_path: &str) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(stat_path)?;
+    // The command name may hold spaces; the fields after it may not.
+    let after_name = stat.rsplit_once(')').context("unreadable stat")?.1;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |index: usize| -> anyhow::Result<u64> {
+        Ok(fields.get(index).context("short stat")?.parse()?)
+    };
+    // Counted from the state field (field 3), so utime (14) and stime (15) are 11 and 12.
+    Ok(Duration::from_millis((ticks(11)? + ticks(12)?) * 10))
 }
 
 /// SIGTERM to a child of this process, then a wait of up to 15 s, then SIGKILL.

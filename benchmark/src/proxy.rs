@@ -2,16 +2,20 @@
 //! it, so every JumpCloud call the app makes is seen with its organization and its start
 //! and end: call counts, overlap (were calls concurrent?) and per-organization rates
 //! come from here, not from the app's own word.
+//!
+//! It can also keep the simulator's answers and replay them: the simulator runs on this
+//! machine's cores, a real JumpCloud does not, so a run that measures Lanyard's own CPU
+//! under many calls replays answers recorded in a warm-up pass, after a fixed latency.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode};
+use axum::response::Response;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -24,6 +28,8 @@ pub struct Call {
     pub started: Instant,
     pub finished: Instant,
     pub status: u16,
+    /// Size of JumpCloud's answer.
+    pub bytes: usize,
 }
 
 impl Call {
@@ -32,16 +38,48 @@ impl Call {
     }
 }
 
+/// What the proxy does with a GET.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    Forward,
+    /// Forwards, and keeps each answer.
+    Record,
+    /// Answers from what was kept after `latency`; forwards what was not.
+    Replay {
+        latency: Duration,
+    },
+}
+
+#[derive(Clone)]
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Answer {
+    fn response(&self) -> Response {
+        let mut response = Response::new(Body::from(self.body.clone()));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers.clone();
+        response
+    }
+}
+
+/// Organization and path with query: the same URL means another thing for another org.
+type AnswerKey = (String, String);
+
 struct Shared {
     upstream: String,
     client: reqwest::Client,
     calls: Mutex<Vec<Call>>,
+    mode: Mutex<Mode>,
+    answers: Mutex<HashMap<AnswerKey, Answer>>,
 }
 
-impl Shared {
-    fn calls(&self) -> MutexGuard<'_, Vec<Call>> {
-        self.calls.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+/// A poisoned lock only means a panic elsewhere mid-push; the data stays usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 pub struct Proxy {
@@ -60,6 +98,8 @@ impl Proxy {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()?,
             calls: Mutex::default(),
+            mode: Mutex::new(Mode::Forward),
+            answers: Mutex::default(),
         });
         let router = axum::Router::new()
             .fallback(forward)
@@ -84,9 +124,19 @@ impl Proxy {
 
     /// The calls recorded since the last `take`, oldest first; the record starts over.
     pub fn take(&self) -> Vec<Call> {
-        let mut calls = std::mem::take(&mut *self.shared.calls());
+        let mut calls = std::mem::take(&mut *lock(&self.shared.calls));
         calls.sort_by_key(|call| call.started);
         calls
+    }
+
+    /// From now on, keeps every successful GET answer.
+    pub fn record_answers(&self) {
+        *lock(&self.shared.mode) = Mode::Record;
+    }
+
+    /// From now on, answers kept GETs from memory after `latency`.
+    pub fn replay_answers(&self, latency: Duration) {
+        *lock(&self.shared.mode) = Mode::Replay { latency };
     }
 }
 
@@ -121,45 +171,73 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     let org = budget_key(&request);
     let method = request.method().clone();
     let path = request.uri().path().to_string();
-    let target = format!(
-        "{}{}",
-        shared.upstream,
-        request
-            .uri()
-            .path_and_query()
-            .map(|path| path.as_str())
-            .unwrap_or("/")
-    );
-    let (parts, body) = request.into_parts();
-    let response = async {
-        let body = axum::body::to_bytes(body, usize::MAX).await?;
-        let mut upstream = shared.client.request(method.clone(), target).body(body);
-        for (name, value) in &parts.headers {
-            if !hop_by_hop(name) {
-                upstream = upstream.header(name, value);
-            }
+    let path_and_query = request
+        .uri()
+        .path_and_query()
+        .map(|path| path.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let key = (org.clone(), path_and_query.clone());
+    let mode = *lock(&shared.mode);
+    let kept = match mode {
+        Mode::Replay { .. } if method == Method::GET => lock(&shared.answers).get(&key).cloned(),
+        _ => None,
+    };
+    let answer = match (kept, mode) {
+        (Some(answer), Mode::Replay { latency }) => {
+            tokio::time::sleep(latency).await;
+            Ok(answer)
         }
-        let answer = upstream.send().await?;
-        let mut response = Response::builder().status(answer.status());
-        for (name, value) in answer.headers() {
-            if !hop_by_hop(name) {
-                response = response.header(name, value);
-            }
-        }
-        let bytes = answer.bytes().await?;
-        Ok::<_, anyhow::Error>(response.body(Body::from(bytes))?)
+        _ => upstream(&shared, request, &path_and_query).await,
+    };
+    let answer = answer.unwrap_or_else(|error| Answer {
+        status: StatusCode::BAD_GATEWAY,
+        headers: HeaderMap::new(),
+        body: Bytes::from(error.to_string()),
+    });
+    if mode == Mode::Record && method == Method::GET && answer.status.is_success() {
+        lock(&shared.answers).insert(key, answer.clone());
     }
-    .await
-    .unwrap_or_else(|error| (StatusCode::BAD_GATEWAY, error.to_string()).into_response());
-    shared.calls().push(Call {
+    lock(&shared.calls).push(Call {
         method: method.to_string(),
         path,
         org,
         started,
         finished: Instant::now(),
-        status: response.status().as_u16(),
+        status: answer.status.as_u16(),
+        bytes: answer.body.len(),
     });
-    response
+    answer.response()
+}
+
+async fn upstream(
+    shared: &Shared,
+    request: Request,
+    path_and_query: &str,
+) -> anyhow::Result<Answer> {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await?;
+    let mut upstream = shared
+        .client
+        .request(parts.method, format!("{}{path_and_query}", shared.upstream))
+        .body(body);
+    for (name, value) in &parts.headers {
+        if !hop_by_hop(name) {
+            upstream = upstream.header(name, value);
+        }
+    }
+    let answer = upstream.send().await?;
+    let status = answer.status();
+    let mut headers = HeaderMap::new();
+    for (name, value) in answer.headers() {
+        if !hop_by_hop(name) {
+            headers.append(name, value.clone());
+        }
+    }
+    Ok(Answer {
+        status,
+        headers,
+        body: answer.bytes().await?,
+    })
 }
 
 /// The most calls any one organization received within any `window`.
@@ -227,6 +305,7 @@ mod tests {
             started: start + Duration::from_millis(from_ms),
             finished: start + Duration::from_millis(to_ms),
             status: 200,
+            bytes: 0,
         }
     }
 

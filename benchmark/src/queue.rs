@@ -32,7 +32,11 @@ const INBOX_SAMPLES: usize = 200;
 const INBOX_SAMPLING: Duration = Duration::from_secs(15);
 const INBOX_TARGET: Duration = Duration::from_millis(20);
 const JOBS_UNLIMITED: usize = 1_000;
+/// Jobs run one after another; at JumpCloud's latency each waits for its calls.
+const JOBS_WITH_LATENCY: usize = 100;
 const JOBS_LIMITED: usize = 100;
+/// About what a call to JumpCloud's API takes from outside its network.
+const LATENCY: Duration = Duration::from_millis(50);
 /// A limited run's throughput must reach this share of what the budget allows.
 const BUDGET_SHARE: f64 = 0.9;
 
@@ -62,9 +66,14 @@ pub async fn run(binary: &Path, sim: &Simulator, report: &mut Report) -> anyhow:
     let org = setup::standalone(sim)?;
     let slug = setup::slug(org);
     let jumpcloud = setup::direct_client(sim, &org.api_key)?;
-    let targets = targets(&jumpcloud, HISTORY_TARGETS + JOBS_UNLIMITED + JOBS_LIMITED).await?;
+    let targets = targets(
+        &jumpcloud,
+        HISTORY_TARGETS + JOBS_UNLIMITED + JOBS_WITH_LATENCY + JOBS_LIMITED,
+    )
+    .await?;
     let (history_targets, job_targets) = targets.split_at(HISTORY_TARGETS);
-    let (unlimited_targets, limited_targets) = job_targets.split_at(JOBS_UNLIMITED);
+    let (unlimited_targets, job_targets) = job_targets.split_at(JOBS_UNLIMITED);
+    let (latency_targets, limited_targets) = job_targets.split_at(JOBS_WITH_LATENCY);
     let history_groups: Vec<String> = jumpcloud
         .list_all_user_groups(&mut |_, _| {})
         .await?
@@ -83,6 +92,7 @@ pub async fn run(binary: &Path, sim: &Simulator, report: &mut Report) -> anyhow:
         }
     };
     let unlimited_group = job_group("Benchmark grants, unlimited").await?;
+    let latency_group = job_group("Benchmark grants, with latency").await?;
     let limited_group = job_group("Benchmark grants, rate-limited").await?;
 
     let unlimited = Lanyard::start(&Config {
@@ -127,6 +137,7 @@ pub async fn run(binary: &Path, sim: &Simulator, report: &mut Report) -> anyhow:
     let history_items = catalog(pool, &installation, &history_groups).await?;
     let pending = seed_history(pool, &installation, &history_items, history_targets).await?;
     let unlimited_item = catalog(pool, &installation, &[unlimited_group]).await?;
+    let latency_item = catalog(pool, &installation, &[latency_group]).await?;
     let limited_item = catalog(pool, &installation, &[limited_group]).await?;
 
     let inbox_path = format!("/o/{slug}/requests");
@@ -164,6 +175,28 @@ pub async fn run(binary: &Path, sim: &Simulator, report: &mut Report) -> anyhow:
              {UNLIMITED_CALLS_PER_SECOND} calls/s"
         ),
         fast.describe(),
+    );
+    sim.set_faults(Faults {
+        latency: LATENCY,
+        ..Faults::default()
+    });
+    let waiting = work_through(
+        pool,
+        &proxy,
+        &installation,
+        latency_item[0],
+        latency_targets,
+    )
+    .await;
+    sim.set_faults(Faults::default());
+    let waiting = waiting?;
+    report.recorded(
+        SECTION,
+        format!(
+            "Worker: {JOBS_WITH_LATENCY} grant jobs, JumpCloud unlimited but {} ms per call",
+            LATENCY.as_millis()
+        ),
+        waiting.describe(),
     );
     unlimited.stop().await?;
 
@@ -423,16 +456,19 @@ struct InboxLoads {
     samples: Vec<Duration>,
     calls: usize,
     shown: usize,
+    html_bytes: usize,
 }
 
 impl InboxLoads {
     fn describe(&self) -> String {
         format!(
-            "p99 {}, median {} ({} loads; {} requests shown; {:.0} JumpCloud calls per load)",
+            "p99 {}, median {} ({} loads; {} requests shown, {} KiB; {:.0} JumpCloud calls \
+             per load)",
             ms(percentile(&self.samples, 0.99)),
             ms(percentile(&self.samples, 0.5)),
             self.samples.len(),
             self.shown,
+            self.html_bytes / 1024,
             self.calls as f64 / self.samples.len().max(1) as f64
         )
     }
@@ -441,11 +477,8 @@ impl InboxLoads {
 /// Loads the requests page as the approver, back to back, after one load that warms
 /// the database's pages.
 async fn inbox(browser: &Browser, proxy: &Proxy, path: &str) -> anyhow::Result<InboxLoads> {
-    let shown = browser
-        .page(path)
-        .await?
-        .matches(r#"value="approve:"#)
-        .count();
+    let html = browser.page(path).await?;
+    let shown = html.matches(r#"value="approve:"#).count();
     if shown == 0 {
         bail!("the approver's inbox shows no request");
     }
@@ -461,6 +494,7 @@ async fn inbox(browser: &Browser, proxy: &Proxy, path: &str) -> anyhow::Result<I
         samples,
         calls: proxy.take().len(),
         shown,
+        html_bytes: html.len(),
     })
 }
 
