@@ -64,6 +64,9 @@ impl Db {
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                // An embedded file does not drop connections; a ping before each query
+                // would be one more hop to SQLite's worker thread per query.
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await
                 .map_err(DbError::Connect)?;

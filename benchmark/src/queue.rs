@@ -498,8 +498,9 @@ async fn inbox(browser: &Browser, proxy: &Proxy, path: &str) -> anyhow::Result<I
     })
 }
 
-/// The database reads of one inbox load (catalog, own requests, pending requests with
-/// their approvals and items, notifications), through the app's own functions.
+/// The database reads of one inbox load for an admin (catalog, own requests, a page of
+/// pending requests with their count, approvals and items, notifications), through the
+/// app's own functions in the page's order.
 async fn inbox_queries(db: &Db, installation: &Installation) -> anyhow::Result<Vec<Duration>> {
     use app::requests::store;
     let org = installation.org_id;
@@ -514,14 +515,18 @@ async fn inbox_queries(db: &Db, installation: &Installation) -> anyhow::Result<V
         store::list(db, org, &mine).await?;
         let pending = store::Filter {
             status: Some("pending"),
+            not_requester: Some(installation.admin_id),
             ..store::Filter::default()
         };
-        let listed = store::list(db, org, &pending).await?;
-        let stored = store::pending_with_approvals(db, org).await?;
-        let mut items: Vec<i64> = listed
-            .iter()
-            .filter_map(|request| stored.get(&request.id).map(|(row, _)| row.item_id))
-            .collect();
+        store::count(db, org, &pending).await?;
+        let page = store::Filter {
+            limit: Some(app::requests::INBOX_PAGE_SIZE as i64),
+            ..pending
+        };
+        let listed = store::list(db, org, &page).await?;
+        let ids: Vec<i64> = listed.iter().map(|request| request.id).collect();
+        let stored = store::pending_with_approvals(db, org, &ids).await?;
+        let mut items: Vec<i64> = stored.values().map(|(row, _)| row.item_id).collect();
         items.sort_unstable();
         items.dedup();
         for item in items {

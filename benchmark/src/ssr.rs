@@ -87,5 +87,20 @@ pub async fn run(directory: &Directory<'_>, report: &mut Report) -> anyhow::Resu
             lanyard.p99.as_secs_f64() / static_file.p99.as_secs_f64()
         ),
     );
+
+    // Where the users page's cost lies, under the same load: Lanyard's HTTP stack alone
+    // (no session, no rendering), and its smallest rendered page (signed out: one query).
+    let stack = wrk(&LOAD, &browser.url("/healthz"), &[]).await?;
+    report.recorded(
+        SECTION,
+        "Lanyard: /healthz (no session, nothing rendered)",
+        describe(&stack),
+    );
+    let smallest = wrk(&LOAD, &browser.url("/login"), &[("Accept", "text/html")]).await?;
+    report.recorded(
+        SECTION,
+        "Lanyard: /login signed out (the smallest rendered page)",
+        describe(&smallest),
+    );
     Ok(())
 }

@@ -9,6 +9,9 @@ use server::config::{AuditCommand, Cli, Command, Settings};
 use server::startup::Application;
 use server::telemetry;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

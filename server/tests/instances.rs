@@ -177,6 +177,50 @@ async fn two_instances_share_sessions_and_carry_out_each_approval_once() {
         )
         .await;
 
+    // A write through the first instance makes the second read again what it touched,
+    // and only that: a user it did not touch is still served from the second's memory.
+    let (edited, untouched) = users
+        .iter()
+        .flat_map(|edited| users.iter().map(move |untouched| (edited, untouched)))
+        .find(|(edited, untouched)| {
+            edited.id != untouched.id && untouched.manager.as_deref() != Some(edited.id.as_str())
+        })
+        .unwrap();
+    let page_of = |user: &jumpcloud::users::SystemUser| format!("/o/{ORG}/users/{}", user.id);
+    admin_b.page_text(&page_of(untouched)).await;
+    admin_b.page_text(&page_of(edited)).await;
+    let edit = admin_a
+        .post_form(
+            "/api/users/update",
+            &page_of(edited),
+            &[
+                ("org", ORG),
+                ("id", edited.id.as_str()),
+                ("firstname", edited.firstname.as_deref().unwrap_or("")),
+                ("lastname", edited.lastname.as_deref().unwrap_or("")),
+                ("email", edited.email.as_str()),
+                ("username", edited.username.as_str()),
+                ("department", edited.department.as_deref().unwrap_or("")),
+                ("job_title", "Cache Invalidation Tester"),
+            ],
+        )
+        .await;
+    assert_eq!(edit.status(), 302);
+    sim.record_exchanges();
+    sim.clear_exchanges();
+    admin_b.page_text(&page_of(untouched)).await;
+    let edited_page = admin_b.page_text(&page_of(edited)).await;
+    let reads_of = |user: &jumpcloud::users::SystemUser| {
+        let path = format!("/api/systemusers/{}", user.id);
+        sim.exchanges()
+            .iter()
+            .filter(|exchange| exchange.method == Method::GET && exchange.path == path)
+            .count()
+    };
+    assert_eq!(reads_of(untouched), 0, "the write did not touch this user");
+    assert_eq!(reads_of(edited), 1, "the write touched this user");
+    assert!(edited_page.contains("Cache Invalidation Tester"));
+
     // A bulk run started through the first instance: its progress and results page is
     // served by the second.
     let keys: Vec<String> = (0..users.len()).map(|i| format!("ids[{i}]")).collect();
@@ -282,7 +326,7 @@ async fn two_instances_share_sessions_and_carry_out_each_approval_once() {
         request_ids.push(id);
     }
 
-    sim.record_exchanges();
+    sim.clear_exchanges();
     // A JumpCloud a little slower than loopback keeps the workers busy while the
     // approvals come in, so the first instance is caught mid-job below.
     sim.set_faults(Faults {

@@ -114,6 +114,7 @@ pub(crate) mod ssr {
     use crate::state::{AppState, app_state};
     use crate::tenants::Capability;
     use crate::tenants::access::{OrgContext, authorize};
+    use crate::users::cache::Touched;
 
     /// How many JumpCloud calls a page makes at once when it needs one per object (member
     /// counts, application bindings); the client's rate limiter paces them further.
@@ -130,10 +131,16 @@ pub(crate) mod ssr {
     }
 
     /// After a write to the organization's directory: every instance's cached reads of
-    /// it are stale (the generation moves on), this instance's go at once.
-    pub async fn directory_changed(state: &AppState, org_id: i64) -> Result<(), AppError> {
-        crate::tenants::orgs::bump_directory_generation(&state.db, org_id).await?;
-        state.users.cache.forget_org(org_id);
+    /// what it touched are stale (the generation moves on, recording what it touched),
+    /// this instance's go at once.
+    pub async fn directory_changed(
+        state: &AppState,
+        org_id: i64,
+        touched: Touched,
+    ) -> Result<(), AppError> {
+        crate::users::cache::record_change(&state.db, org_id, &touched, crate::db::now_unix())
+            .await?;
+        state.users.cache.forget(org_id, &touched);
         Ok(())
     }
 
@@ -144,7 +151,7 @@ pub(crate) mod ssr {
         context: &OrgContext,
     ) -> Result<std::sync::Arc<HashMap<String, String>>, AppError> {
         let cache = &state.users.cache;
-        if let Some(names) = cache.group_names(&context.org) {
+        if let Some(names) = cache.group_names(&state.db, &context.org).await? {
             return Ok(names);
         }
         let names = std::sync::Arc::new(

@@ -18,6 +18,7 @@ use crate::directory::ssr::{
 };
 use crate::error::AppError;
 use crate::tenants::Capability;
+use crate::users::cache::Touched;
 
 fn member(user: &SystemUser) -> GroupMember {
     GroupMember {
@@ -215,7 +216,7 @@ pub async fn create(slug: &str, name: &str, description: Option<&str>) -> Result
         .await;
     match created {
         Ok(group) => {
-            directory_changed(&state, context.org.id).await?;
+            directory_changed(&state, context.org.id, Touched::Everything).await?;
             let target = format!("user_group {}", group.id);
             audit::org_action(
                 &state.db,
@@ -269,7 +270,7 @@ pub async fn update(
             fields.description = description;
         })
         .await;
-    directory_changed(&state, context.org.id).await?;
+    directory_changed(&state, context.org.id, Touched::Everything).await?;
     let outcome = if result.is_ok() { "ok" } else { "failed" };
     audit::org_action(
         &state.db,
@@ -291,7 +292,7 @@ pub async fn delete(slug: &str, id: &str, confirm: Option<&str>) -> Result<(), A
     typed_confirmation(confirm, &group.name)?;
     let target = format!("user_group {id}");
     let result = context.jumpcloud.delete_user_group(id).await;
-    directory_changed(&state, context.org.id).await?;
+    directory_changed(&state, context.org.id, Touched::Everything).await?;
     let outcome = if result.is_ok() { "ok" } else { "failed" };
     audit::org_action(
         &state.db,
@@ -370,7 +371,7 @@ async fn change_members(
             }
         }
     }
-    directory_changed(&state, context.org.id).await?;
+    directory_changed(&state, context.org.id, Touched::Everything).await?;
     let done_text = if done.is_empty() {
         format!("Nobody was {verb}.")
     } else {

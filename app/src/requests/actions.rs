@@ -16,6 +16,7 @@ use crate::requests::jobs;
 use crate::requests::store::{self, RequestRow};
 use crate::requests::worker::Failure;
 use crate::state::AppState;
+use crate::users::cache::Touched;
 
 /// Days a user whose MFA was reset may sign in while enrolling again.
 const MFA_ENROLLMENT_DAYS: u32 = 7;
@@ -70,7 +71,7 @@ pub(crate) async fn carry_out(
             | ItemKind::Unlock
             | ItemKind::ResetPassword
     ) {
-        directory_changed(state, request.org_id).await?;
+        directory_changed(state, request.org_id, Touched::Everything).await?;
     }
     Ok(done)
 }
@@ -485,7 +486,7 @@ pub(crate) async fn delete_leaver(
     }
     .await;
     steps.record("delete", deleted).await?;
-    directory_changed(state, request.org_id).await?;
+    directory_changed(state, request.org_id, Touched::Everything).await?;
     steps.finish().await
 }
 

@@ -52,6 +52,7 @@ pub(crate) mod ssr {
     use crate::state::{AppState, app_state};
     use crate::tenants::Capability;
     use crate::tenants::access::{OrgContext, authorize};
+    use crate::users::cache::Touched;
 
     /// JumpCloud's pending access requests; a JumpCloud that refuses (no approval flows,
     /// no permission) leaves the page working and says why.
@@ -134,7 +135,9 @@ pub(crate) mod ssr {
             if result.is_ok() { "ok" } else { "failed" },
         )
         .await?;
-        state.users.cache.forget_org(context.org.id);
+        // A decision in JumpCloud may change memberships.
+        crate::directory::ssr::directory_changed(&state, context.org.id, Touched::Everything)
+            .await?;
         result?;
         redirect_with_notice(
             &format!("/o/{org}/requests"),

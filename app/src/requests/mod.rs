@@ -28,7 +28,7 @@ use crate::error::AppError;
 pub use history::RequestHistoryRoute;
 pub use items::ItemKind;
 pub use manage::ManageRequestsRoute;
-pub use pages::RequestsRoute;
+pub use pages::{INBOX_PAGE_SIZE, RequestsRoute};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Verdict {

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::components::{Badge, ErrorPanel, FormError};
+use crate::components::{Badge, ErrorPanel, FormError, Pager};
 use crate::directory::{Notice, query_param};
 use crate::error::AppError;
 use crate::home::org_param;
@@ -24,8 +24,11 @@ pub struct RequestsPage {
     pub mine: Vec<RequestView>,
     /// The caller's active time-bound grants.
     pub my_access: Vec<RequestView>,
-    /// Pending requests of others the caller may decide, when there can be any.
+    /// Pending requests of others the caller may decide, when there can be any: one
+    /// page of them, from `inbox_skip`, out of `inbox_total`.
     pub to_decide: Option<Vec<InboxEntry>>,
+    pub inbox_total: u64,
+    pub inbox_skip: u64,
     pub manages: bool,
     /// JumpCloud's own pending access requests, for those who decide.
     pub jumpcloud_flows: Option<crate::requests::jumpcloud_flows::FlowRequests>,
@@ -44,14 +47,25 @@ pub struct InboxEntry {
     pub current_groups: Vec<String>,
 }
 
+/// Pending requests per page of the approver inbox.
+pub const INBOX_PAGE_SIZE: u64 = 50;
+
 #[server(endpoint = "requests/page")]
 pub async fn load_requests_page(
     org: String,
     item: Option<String>,
     q: Option<String>,
+    skip: Option<String>,
 ) -> Result<RequestsPage, AppError> {
+    let skip = skip.and_then(|skip| skip.parse().ok()).unwrap_or(0);
     crate::error::with_http_status(
-        ssr::page(&org, item.as_deref().unwrap_or_default(), q.as_deref()).await,
+        ssr::page(
+            &org,
+            item.as_deref().unwrap_or_default(),
+            q.as_deref(),
+            skip,
+        )
+        .await,
     )
 }
 
@@ -63,7 +77,7 @@ mod ssr {
 
     use futures::{StreamExt, TryStreamExt, stream};
 
-    use super::{InboxEntry, RequestsPage};
+    use super::{INBOX_PAGE_SIZE, InboxEntry, RequestsPage};
     use crate::error::AppError;
     use crate::requests::RequestView;
     use crate::requests::policy::Decider;
@@ -149,7 +163,8 @@ mod ssr {
         org_id: i64,
         listed: Vec<RequestView>,
     ) -> Result<Vec<Pending>, AppError> {
-        let mut stored = store::pending_with_approvals(&state.db, org_id).await?;
+        let ids: Vec<i64> = listed.iter().map(|request| request.id).collect();
+        let mut stored = store::pending_with_approvals(&state.db, org_id, &ids).await?;
         let mut items: HashMap<i64, std::sync::Arc<store::CatalogItem>> = HashMap::new();
         let mut entries = Vec::with_capacity(listed.len());
         for view in listed {
@@ -193,15 +208,15 @@ mod ssr {
             let cache = &state.users.cache;
             let org = &context.org;
             let names = crate::directory::ssr::group_names(&state, context).await?;
-            let jumpcloud = &context.jumpcloud;
+            let (jumpcloud, db) = (&context.jumpcloud, &state.db);
             groups_of = stream::iter(targets)
                 .map(|target| async move {
-                    if let Some(groups) = cache.member_of(org, &target) {
+                    if let Some(groups) = cache.member_of(db, org, &target).await? {
                         return Ok((target, groups));
                     }
                     let groups = Arc::new(jumpcloud.list_user_member_of(&target).await?);
                     cache.put_member_of(org, &target, groups.clone());
-                    Ok::<_, jumpcloud::Error>((target, groups))
+                    Ok::<_, AppError>((target, groups))
                 })
                 .buffer_unordered(4)
                 .map_ok(|(target, groups)| {
@@ -276,7 +291,60 @@ mod ssr {
             .collect())
     }
 
-    pub async fn page(org: &str, item: &str, text: Option<&str>) -> Result<RequestsPage, AppError> {
+    /// The pending requests the caller may decide: one page of them and how many there
+    /// are. Deciders of every request get the page straight from the database; others
+    /// (named approvers, group owners, managers in JumpCloud) from the first
+    /// [`store::LIST_LIMIT`] pending requests, sifted.
+    async fn decidable(
+        state: &AppState,
+        context: &OrgContext,
+        filter: store::Filter<'_>,
+        skip: u64,
+    ) -> Result<(Vec<Pending>, u64), AppError> {
+        let org_id = context.org.id;
+        let page_size = INBOX_PAGE_SIZE as usize;
+        if context.role.allows(Capability::DecideRequests) {
+            let total = store::count(&state.db, org_id, &filter).await?;
+            let page = store::Filter {
+                skip: i64::try_from(skip).unwrap_or(i64::MAX),
+                limit: Some(INBOX_PAGE_SIZE as i64),
+                ..filter
+            };
+            let listed = store::list(&state.db, org_id, &page).await?;
+            let pending = pending_entries(state, org_id, listed).await?;
+            return Ok((pending, u64::try_from(total).unwrap_or(0)));
+        }
+        let listed = store::list(&state.db, org_id, &filter).await?;
+        let pending = pending_entries(state, org_id, listed).await?;
+        // Named approvers and group owners decide without asking JumpCloud; anyone may
+        // also be a subject's manager there.
+        let (mut mine, others): (Vec<_>, Vec<_>) = pending.into_iter().partition(|entry| {
+            let owners = entry.item.owners();
+            let decider = Decider {
+                email: &context.account.email,
+                role: context.role,
+                target_manager_email: None,
+                requester_email: &entry.view.requester,
+                group_owners: &owners,
+            };
+            entry
+                .item
+                .policy()
+                .is_ok_and(|policy| policy.may_decide(entry.step(), &decider))
+        });
+        mine.extend(managed_by_caller(context, others).await?);
+        mine.sort_by_key(|entry| std::cmp::Reverse(entry.view.id));
+        let total = mine.len() as u64;
+        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+        Ok((mine.into_iter().skip(skip).take(page_size).collect(), total))
+    }
+
+    pub async fn page(
+        org: &str,
+        item: &str,
+        text: Option<&str>,
+        skip: u64,
+    ) -> Result<RequestsPage, AppError> {
         let state = app_state()?;
         let context = authorize(&state, org, Capability::RequestAccess).await?;
         let org_id = context.org.id;
@@ -293,41 +361,16 @@ mod ssr {
             .collect();
         let pending_filter = store::Filter {
             status: Some("pending"),
+            not_requester: Some(context.account.id),
             item_id: item.parse().ok(),
             text,
             ..store::Filter::default()
         };
-        let pending: Vec<_> = store::list(&state.db, org_id, &pending_filter)
-            .await?
-            .into_iter()
-            .filter(|request| request.requester != context.account.email)
-            .collect();
-        let pending = pending_entries(&state, org_id, pending).await?;
-        let to_decide = if context.role.allows(Capability::DecideRequests) {
+        let (pending, inbox_total) = decidable(&state, &context, pending_filter, skip).await?;
+        let to_decide = if context.role.allows(Capability::DecideRequests) || inbox_total > 0 {
             Some(inbox(&context, pending).await?)
         } else {
-            // Named approvers and group owners decide without asking JumpCloud; anyone may
-            // also be a subject's manager there.
-            let (mut mine, others): (Vec<_>, Vec<_>) = pending.into_iter().partition(|entry| {
-                let owners = entry.item.owners();
-                let decider = Decider {
-                    email: &context.account.email,
-                    role: context.role,
-                    target_manager_email: None,
-                    requester_email: &entry.view.requester,
-                    group_owners: &owners,
-                };
-                entry
-                    .item
-                    .policy()
-                    .is_ok_and(|policy| policy.may_decide(entry.step(), &decider))
-            });
-            mine.extend(managed_by_caller(&context, others).await?);
-            if mine.is_empty() {
-                None
-            } else {
-                Some(inbox(&context, mine).await?)
-            }
+            None
         };
         let notifications =
             crate::notifications::recent(&state.db, org_id, context.account.id, 5).await?;
@@ -341,6 +384,8 @@ mod ssr {
             mine,
             my_access,
             to_decide,
+            inbox_total,
+            inbox_skip: skip,
             manages: context.role.allows(Capability::ManageOrg),
             jumpcloud_flows,
             notifications,
@@ -417,6 +462,7 @@ pub fn RequestsRoute() -> impl IntoView {
     let org = org_param();
     let item = query_param("item");
     let q = query_param("q");
+    let skip = query_param("skip");
     let submit = ServerAction::<SubmitRequest>::new();
     let submit_action = ServerAction::<SubmitAction>::new();
     let cancel = ServerAction::<CancelRequest>::new();
@@ -429,6 +475,7 @@ pub fn RequestsRoute() -> impl IntoView {
                 org.get(),
                 item.get(),
                 q.get(),
+                skip.get(),
                 submit.version().get(),
                 submit_action.version().get(),
                 cancel.version().get(),
@@ -437,7 +484,7 @@ pub fn RequestsRoute() -> impl IntoView {
                 decide_flow.version().get(),
             )
         },
-        |(org, item, q, ..)| load_requests_page(org, Some(item), Some(q)),
+        |(org, item, q, skip, ..)| load_requests_page(org, Some(item), Some(q), Some(skip)),
     );
     let actions = PageActions {
         submit,
@@ -516,7 +563,16 @@ fn RequestsView(page: RequestsPage, org: String, actions: PageActions) -> impl I
         </section>
         {page.to_decide.clone().map(|pending| {
             let catalog = page.catalog.clone();
-            view! { <Inbox pending catalog org=org.clone() decide=actions.decide /> }
+            view! {
+                <Inbox
+                    pending
+                    total=page.inbox_total
+                    skip=page.inbox_skip
+                    catalog
+                    org=org.clone()
+                    decide=actions.decide
+                />
+            }
         })}
         {page.jumpcloud_flows.clone().map(|requests| view! {
             <JumpCloudRequests requests org=org.clone() decide=actions.decide_flow />
@@ -626,13 +682,28 @@ fn ActionEntry(
 #[component]
 fn Inbox(
     pending: Vec<InboxEntry>,
+    total: u64,
+    skip: u64,
     catalog: Vec<CatalogItemView>,
     org: String,
     decide: ServerAction<DecideRequests>,
 ) -> impl IntoView {
     let empty = pending.is_empty();
+    let shown = pending.len();
     let item = query_param("item");
     let q = query_param("q");
+    let filter_query = [("item", item.get_untracked()), ("q", q.get_untracked())]
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| {
+            format!(
+                "{name}={}",
+                percent_encoding::utf8_percent_encode(&value, percent_encoding::NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    let inbox_path = format!("/o/{org}/requests");
     view! {
         <section class="panel">
             <h2>"Waiting for your decision"</h2>
@@ -708,6 +779,14 @@ fn Inbox(
                     </div>
                 </ActionForm>
             }.into_any() }}
+            <Pager
+                path=inbox_path
+                query=filter_query
+                skip
+                limit=INBOX_PAGE_SIZE
+                shown
+                total=Some(total)
+            />
         </section>
     }
 }

@@ -299,6 +299,8 @@ pub async fn open_duplicate(
 #[derive(Debug, Clone, Default)]
 pub struct Filter<'a> {
     pub requester: Option<i64>,
+    /// Everyone's but this account's (an approver's inbox).
+    pub not_requester: Option<i64>,
     pub status: Option<&'a str>,
     pub item_id: Option<i64>,
     /// Part of the requester's or the target's email.
@@ -307,6 +309,73 @@ pub struct Filter<'a> {
     pub active_ending_before: Option<i64>,
     pub extends: Option<i64>,
     pub id: Option<i64>,
+    /// A page of the list: how many to pass over, and at most how many to list
+    /// (`None`: [`LIST_LIMIT`]).
+    pub skip: i64,
+    pub limit: Option<i64>,
+}
+
+/// The most requests one list shows.
+pub const LIST_LIMIT: i64 = 500;
+
+/// A value bound to a filter's condition.
+enum Bound {
+    Int(i64),
+    Text(String),
+}
+
+/// The filter's conditions, only those set, so the planner sees plain equalities it can
+/// answer from the indexes (100,000 requests: the inbox reads 50 rows, not the org's).
+fn conditions(org_id: i64, filter: &Filter<'_>) -> (String, Vec<Bound>) {
+    let mut sql = String::from("r.org_id = $1");
+    let mut bound = vec![Bound::Int(org_id)];
+    let mut and = |condition: &str, value: Bound| {
+        bound.push(value);
+        sql.push_str(" AND ");
+        sql.push_str(&condition.replace('?', &format!("${}", bound.len())));
+    };
+    if let Some(requester) = filter.requester {
+        and("r.requester_account_id = ?", Bound::Int(requester));
+    }
+    if let Some(account) = filter.not_requester {
+        and("r.requester_account_id <> ?", Bound::Int(account));
+    }
+    if let Some(status) = filter.status {
+        and("r.status = ?", Bound::Text(status.into()));
+    }
+    if let Some(item) = filter.item_id {
+        and("r.item_id = ?", Bound::Int(item));
+    }
+    if let Some(text) = filter.text.map(str::trim).filter(|text| !text.is_empty()) {
+        and(
+            "(LOWER(a.email) LIKE ? OR LOWER(r.target_email) LIKE ?)",
+            Bound::Text(format!("%{}%", text.to_lowercase())),
+        );
+    }
+    if let Some(before) = filter.active_ending_before {
+        and("r.status = 'active' AND r.ends_at <= ?", Bound::Int(before));
+    }
+    if let Some(grant) = filter.extends {
+        and("r.extends_request_id = ?", Bound::Int(grant));
+    }
+    if let Some(id) = filter.id {
+        and("r.id = ?", Bound::Int(id));
+    }
+    (sql, bound)
+}
+
+/// Binds a filter's values to a query, in order.
+macro_rules! bind_all {
+    ($query:expr, $bound:expr) => {{
+        let mut query = $query;
+        for value in $bound {
+            query = match value {
+                Bound::Int(value) => query.bind(*value),
+                Bound::Text(value) => query.bind(value.as_str()),
+            };
+        }
+        query
+    }};
 }
 
 #[derive(sqlx::FromRow)]
@@ -362,36 +431,39 @@ pub async fn list(db: &Db, org_id: i64, filter: &Filter<'_>) -> Result<Vec<Reque
     } else {
         "r.id DESC"
     };
+    let (conditions, bound) = conditions(org_id, filter);
+    let limit = filter.limit.unwrap_or(LIST_LIMIT).clamp(0, LIST_LIMIT);
     let sql = format!(
         "SELECT r.id, r.status, r.justification, r.duration_minutes, r.target_email, \
          r.created_at, r.starts_at, r.ends_at, r.last_error, r.outcome, r.details, \
          r.extends_request_id, r.reminded_at, i.name AS item_name, i.kind AS item_kind, \
          a.email AS requester_email FROM requests r \
          JOIN catalog_items i ON i.id = r.item_id JOIN accounts a ON a.id = r.requester_account_id \
-         WHERE r.org_id = $1 AND ($2 IS NULL OR r.requester_account_id = $2) \
-         AND ($3 IS NULL OR r.status = $3) AND ($4 IS NULL OR r.item_id = $4) \
-         AND ($5 IS NULL OR LOWER(a.email) LIKE $5 OR LOWER(r.target_email) LIKE $5) \
-         AND ($6 IS NULL OR (r.status = 'active' AND r.ends_at <= $6)) \
-         AND ($7 IS NULL OR r.extends_request_id = $7) AND ($8 IS NULL OR r.id = $8) \
-         ORDER BY {order} LIMIT 500"
+         WHERE {conditions} ORDER BY {order} LIMIT {limit} OFFSET {}",
+        filter.skip.max(0)
     );
-    let text = filter
-        .text
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-        .map(|text| format!("%{}%", text.to_lowercase()));
-    let rows: Vec<ListedRow> = on_db!(db, |pool| sqlx::query_as::<_, ListedRow>(&sql)
-        .bind(org_id)
-        .bind(filter.requester)
-        .bind(filter.status)
-        .bind(filter.item_id)
-        .bind(&text)
-        .bind(filter.active_ending_before)
-        .bind(filter.extends)
-        .bind(filter.id)
-        .fetch_all(pool)
-        .await)?;
+    let rows: Vec<ListedRow> = on_db!(db, |pool| bind_all!(
+        sqlx::query_as::<_, ListedRow>(&sql),
+        &bound
+    )
+    .fetch_all(pool)
+    .await)?;
     Ok(rows.into_iter().map(ListedRow::view).collect())
+}
+
+/// How many requests match `filter` (its page aside).
+pub async fn count(db: &Db, org_id: i64, filter: &Filter<'_>) -> Result<i64, AppError> {
+    let (conditions, bound) = conditions(org_id, filter);
+    let sql = format!(
+        "SELECT COUNT(*) FROM requests r JOIN accounts a ON a.id = r.requester_account_id \
+         WHERE {conditions}"
+    );
+    Ok(on_db!(db, |pool| bind_all!(
+        sqlx::query_scalar::<_, i64>(&sql),
+        &bound
+    )
+    .fetch_one(pool)
+    .await)?)
 }
 
 pub struct NewRequest<'a> {
@@ -699,18 +771,28 @@ pub async fn decisions(
 pub async fn pending_with_approvals(
     db: &Db,
     org_id: i64,
+    ids: &[i64],
 ) -> Result<HashMap<i64, (RequestRow, i64)>, AppError> {
-    let sql = format!("{REQUEST} WHERE org_id = $1 AND status = 'pending'");
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Ids are numbers: listed inline, one statement whatever the page size.
+    let listed = ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("{REQUEST} WHERE org_id = $1 AND status = 'pending' AND id IN ({listed})");
     let rows: Vec<RequestRow> = on_db!(db, |pool| sqlx::query_as::<_, RequestRow>(&sql)
         .bind(org_id)
         .fetch_all(pool)
         .await)?;
-    let counts: Vec<(i64, i64)> = on_db!(db, |pool| sqlx::query_as(
+    let counts: Vec<(i64, i64)> = on_db!(db, |pool| sqlx::query_as(&format!(
         "SELECT d.request_id, COUNT(*) FROM decisions d \
          JOIN requests r ON r.id = d.request_id AND d.step = r.step \
          WHERE r.org_id = $1 AND r.status = 'pending' AND d.verdict = 'approve' \
-         GROUP BY d.request_id"
-    )
+         AND r.id IN ({listed}) GROUP BY d.request_id"
+    ))
     .bind(org_id)
     .fetch_all(pool)
     .await)?;

@@ -19,6 +19,7 @@ use crate::requests::jobs::{self, Job};
 use crate::requests::store::{self, CatalogItem, RequestRow};
 use crate::state::AppState;
 use crate::tenants::{connections, orgs};
+use crate::users::cache::Touched;
 
 /// Takes and runs at most one due job. Returns whether there was one, so callers can
 /// loop until the queue is drained.
@@ -198,7 +199,12 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<(), Failure
                     Err(error) => return Err(error.into()),
                 }
             }
-            crate::directory::ssr::directory_changed(state, org.id).await?;
+            crate::directory::ssr::directory_changed(
+                state,
+                org.id,
+                Touched::User(request.target_user_id.clone()),
+            )
+            .await?;
             let summary = format!("added {} to group {group}", request.target_email);
             finish_grant(&state.db, job, owner, &request, &summary, now).await?;
         }
@@ -242,7 +248,12 @@ async fn revoke(
         Ok(()) | Err(jumpcloud::Error::NotFound(_)) => {}
         Err(error) => return Err(error.into()),
     }
-    crate::directory::ssr::directory_changed(state, request.org_id).await?;
+    crate::directory::ssr::directory_changed(
+        state,
+        request.org_id,
+        Touched::User(request.target_user_id.clone()),
+    )
+    .await?;
     // "Revoked" means JumpCloud says so.
     let memberships = jumpcloud
         .list_user_member_of(&request.target_user_id)

@@ -217,19 +217,6 @@ pub async fn map(
         .ok_or_else(|| AppError::NotFound("The new organization".into()))
 }
 
-/// Marks every cached user and user list of the organization, in every instance, as
-/// out of date.
-pub async fn bump_directory_generation(db: &Db, org_id: i64) -> Result<(), AppError> {
-    on_db!(db, |pool| sqlx::query(
-        "UPDATE orgs SET directory_generation = directory_generation + 1 WHERE id = $1"
-    )
-    .bind(org_id)
-    .execute(pool)
-    .await
-    .map(|_| ()))?;
-    Ok(())
-}
-
 pub async fn unmap(db: &Db, org_id: i64) -> Result<(), AppError> {
     on_db!(db, |pool| sqlx::query("DELETE FROM orgs WHERE id = $1")
         .bind(org_id)

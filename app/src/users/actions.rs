@@ -147,6 +147,7 @@ pub(crate) mod ssr {
     use crate::state::{AppState, app_state};
     use crate::tenants::Capability;
     use crate::tenants::access::{OrgContext, authorize};
+    use crate::users::cache::Touched;
     use crate::users::{directory, user_path, users_path};
 
     /// The editable profile fields; empty means "leave as it is" for email and username
@@ -182,8 +183,12 @@ pub(crate) mod ssr {
         summary: &str,
         result: Result<T, jumpcloud::Error>,
     ) -> Result<T, AppError> {
-        crate::tenants::orgs::bump_directory_generation(&state.db, context.org.id).await?;
-        state.users.cache.forget_org(context.org.id);
+        crate::directory::ssr::directory_changed(
+            state,
+            context.org.id,
+            Touched::User(user.id.clone()),
+        )
+        .await?;
         let target = format!("user {}", user.id);
         match result {
             Ok(value) => {

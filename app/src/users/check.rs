@@ -89,7 +89,12 @@ mod ssr {
             Some((by, user.id.clone(), user.username.clone()))
         };
         if looks_like_id(&entry) {
-            if let Some(user) = state.users.cache.user(&context.org, &entry) {
+            if let Some(user) = state
+                .users
+                .cache
+                .user(&state.db, &context.org, &entry)
+                .await?
+            {
                 return Ok(ExistenceResult {
                     found: found(FoundBy::Cache, &user),
                     entry,

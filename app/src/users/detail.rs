@@ -87,8 +87,17 @@ mod ssr {
     pub async fn detail(org: &str, id: &str) -> Result<UserDetail, AppError> {
         let state = app_state()?;
         let context = authorize(&state, org, Capability::ViewDirectory).await?;
-        let user = directory::user(&state, &context, id, false).await?;
         let client = &context.jumpcloud;
+        // Two rounds of concurrent calls: what the user's id alone names, then what the
+        // user's record and memberships name (their manager, groups and devices).
+        let (user, member_of, systems, scheduled) = futures::join!(
+            directory::user(&state, &context, id, false),
+            client.list_user_member_of(id),
+            client.list_user_systems(id),
+            client.list_scheduled_user_states(),
+        );
+        let user = user?;
+        let (member_of, systems) = (member_of?, systems?);
         let manager = async {
             match user.manager.as_deref().filter(|id| !id.is_empty()) {
                 Some(manager_id) => directory::user(&state, &context, manager_id, false)
@@ -101,17 +110,14 @@ mod ssr {
                 None => None,
             }
         };
-        let (manager, member_of, systems, scheduled) = futures::join!(
+        let (manager, groups, devices) = futures::join!(
             manager,
-            client.list_user_member_of(&user.id),
-            client.list_user_systems(&user.id),
-            client.list_scheduled_user_states(),
+            groups(&context, member_of),
+            join_all(systems.iter().map(|system| client.get_system(&system.id))),
         );
-        let groups = groups(&context, member_of?).await;
         let owner = HashMap::from([(user.id.clone(), user.clone())]);
         let now = crate::db::now_unix();
-        let devices = join_all(systems?.iter().map(|system| client.get_system(&system.id)))
-            .await
+        let devices = devices
             .into_iter()
             .filter_map(Result::ok)
             .map(|system| crate::devices::device_row(&system, &owner, now))

@@ -2,6 +2,8 @@
 //! into JumpCloud queries, the short cache in front of them, and the conversion of
 //! JumpCloud's models into the wire types.
 
+use std::sync::Arc;
+
 use futures::Stream;
 use jumpcloud::users::{SystemUser, UserListQuery, UserSort, UserState};
 use jumpcloud::{OrgClient, Page};
@@ -134,12 +136,12 @@ async fn cached_page(
     client: &OrgClient,
     query: &UserListQuery,
     refresh: bool,
-) -> Result<Page<SystemUser>, AppError> {
+) -> Result<Arc<Page<SystemUser>>, AppError> {
     let key = format!("{query:?}");
     if !refresh && let Some(page) = cache.page(org, &key) {
         return Ok(page);
     }
-    let page = client.list_users(query).await?;
+    let page = Arc::new(client.list_users(query).await?);
     cache.put_page(org, &key, page.clone());
     Ok(page)
 }
@@ -170,8 +172,9 @@ pub fn matching_pages(
             let more = fetched > 0 && page.total.is_none_or(|total| after < total);
             let users = page
                 .items
-                .into_iter()
+                .iter()
                 .filter(|user| matches_locally(&filter, user))
+                .cloned()
                 .collect();
             Ok(Some((users, more.then_some(after))))
         }
@@ -184,7 +187,7 @@ pub async fn list_page(
     context: &OrgContext,
     filter: &UserFilter,
     refresh: bool,
-) -> Result<(Vec<SystemUser>, u64), AppError> {
+) -> Result<(Vec<UserSummary>, u64), AppError> {
     use futures::TryStreamExt;
     if !filter.filters_locally() {
         let query = jumpcloud_query(filter, filter.skip, PAGE_SIZE);
@@ -197,7 +200,7 @@ pub async fn list_page(
         )
         .await?;
         let total = page.total.unwrap_or(filter.skip + page.items.len() as u64);
-        return Ok((page.items, total));
+        return Ok((page.items.iter().map(UserSummary::from).collect(), total));
     }
     let matching: Vec<SystemUser> = matching_pages(state.clone(), context, filter.clone(), refresh)
         .try_concat()
@@ -207,6 +210,7 @@ pub async fn list_page(
         .into_iter()
         .skip(filter.skip as usize)
         .take(PAGE_SIZE as usize)
+        .map(|user| UserSummary::from(&user))
         .collect();
     Ok((shown, total))
 }
@@ -218,7 +222,7 @@ pub async fn user(
     id: &str,
     refresh: bool,
 ) -> Result<SystemUser, AppError> {
-    if !refresh && let Some(user) = state.users.cache.user(&context.org, id) {
+    if !refresh && let Some(user) = state.users.cache.user(&state.db, &context.org, id).await? {
         return Ok(user);
     }
     let user = context

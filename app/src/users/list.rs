@@ -45,10 +45,7 @@ mod ssr {
         let state = crate::state::app_state()?;
         let context = authorize(&state, org, Capability::ViewDirectory).await?;
         let (users, total) = directory::list_page(&state, &context, filter, refresh).await?;
-        Ok(UserListView {
-            users: users.iter().map(Into::into).collect(),
-            total,
-        })
+        Ok(UserListView { users, total })
     }
 }
 

@@ -37,8 +37,9 @@ use leptos_router::params::ParamsMap;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
-/// Users per page in the list: below JumpCloud's cap of 100 so a page stays readable.
-pub const PAGE_SIZE: u64 = 50;
+/// Users per page in the list: JumpCloud's cap, so a page of the list is one call and
+/// reading a directory of N users through the list costs N / 100 calls.
+pub const PAGE_SIZE: u64 = 100;
 
 /// A user's lifecycle state, as Lanyard names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
