@@ -18,6 +18,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+use app::auth::render_lookups::RenderLookups;
 use app::shell::STYLESHEET_PATH;
 use app::state::AppState;
 use app::{App, shell};
@@ -42,7 +43,13 @@ pub fn router(
     let page = move || shell(options.clone(), hydrate);
     let not_found = {
         let state = state.clone();
-        render_app_async_with_context(move || provide_context(state.clone()), page.clone())
+        render_app_async_with_context(
+            move || {
+                provide_context(state.clone());
+                provide_context(RenderLookups::default());
+            },
+            page.clone(),
+        )
     };
     let sessions = SessionManagerLayer::new(store)
         .with_name(SESSION_COOKIE)
@@ -80,7 +87,12 @@ pub fn router(
         .merge(plain)
         .nest_service("/pkg", bundle)
         .merge(single_sign_on)
-        .leptos_routes(&state, route_list(), page)
+        .leptos_routes_with_context(
+            &state,
+            route_list(),
+            || provide_context(RenderLookups::default()),
+            page,
+        )
         .fallback(move |request: Request<Body>| not_found(request))
         .layer(sessions)
         .layer(middleware::from_fn(

@@ -4,6 +4,7 @@
 use tower_sessions::Session;
 
 use crate::auth::accounts::{self, Account};
+use crate::auth::render_lookups::RenderLookups;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -20,7 +21,11 @@ pub async fn current_session() -> Result<Session, AppError> {
 
 /// The signed-in, enabled account, if any.
 pub async fn current_account(state: &AppState) -> Result<Option<Account>, AppError> {
-    account_of(state, &current_session().await?).await
+    let read = async { account_of(state, &current_session().await?).await };
+    match RenderLookups::of_this_request() {
+        Some(lookups) => lookups.account(read).await,
+        None => read.await,
+    }
 }
 
 /// The signed-in, enabled account of a session a plain axum handler extracted. A session

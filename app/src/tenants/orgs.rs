@@ -2,6 +2,7 @@
 //! connection, addressed in URLs by its slug (`/o/{slug}/...`).
 
 use crate::auth::accounts::{Account, InstallationRole};
+use crate::auth::render_lookups::RenderLookups;
 use crate::db::{Db, now_unix};
 use crate::error::AppError;
 use crate::on_db;
@@ -107,6 +108,17 @@ async fn memberships(db: &Db, account_id: i64) -> Result<Vec<(i64, String)>, App
 
 /// Every organization the account may enter, with its role there, by name.
 pub async fn visible_to(db: &Db, account: &Account) -> Result<Vec<(Org, OrgRole)>, AppError> {
+    match RenderLookups::of_this_request() {
+        Some(lookups) => {
+            lookups
+                .orgs(account.id, || read_visible_to(db, account))
+                .await
+        }
+        None => read_visible_to(db, account).await,
+    }
+}
+
+async fn read_visible_to(db: &Db, account: &Account) -> Result<Vec<(Org, OrgRole)>, AppError> {
     let reach = match account.role {
         InstallationRole::Operator => operator_reach(db, account.id).await?,
         _ => Some(Vec::new()),
