@@ -312,10 +312,13 @@ async fn finish(
             return Err(error.failure());
         }
     };
-    session::sign_in(session, &account).await.map_err(|error| {
-        tracing::error!(%error, "cannot sign the SSO user in");
-        SsoFailure::Internal
-    })?;
+    let now = routes.app.clock.now();
+    session::sign_in(session, &account, now)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "cannot sign the SSO user in");
+            SsoFailure::Internal
+        })?;
     tracing::info!(email = %account.email, "signed in with SSO");
     audit_sign_in(
         routes,

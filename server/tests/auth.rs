@@ -136,6 +136,36 @@ async fn login_rotates_the_session_id() {
 }
 
 #[tokio::test]
+async fn an_active_visitors_session_is_saved_again_so_it_ends_after_the_last_request() {
+    let app = spawn_app().await;
+    let id = |cookie: &str| cookie.split(';').next().unwrap().to_string();
+    let signed_in = id(&session_cookie(&app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await).unwrap());
+    let soon = app.get_page("/o/acme-robotics").await;
+    assert_eq!(soon.status(), 200);
+    assert!(
+        session_cookie(&soon).is_none(),
+        "just signed in: nothing to save"
+    );
+
+    // A request a while later saves the session again: its expiry, and the cookie's,
+    // start over from this request, under the same id.
+    let advanced = app
+        .client
+        .post(app.url("/test-hooks/advance-clock?seconds=20"))
+        .send()
+        .await
+        .unwrap();
+    assert!(advanced.status().is_success());
+    let later = app.get_page("/o/acme-robotics").await;
+    assert_eq!(later.status(), 200);
+    let saved = session_cookie(&later).expect("the session is saved for the activity");
+    assert_eq!(id(&saved), signed_in);
+    assert!(saved.contains("Max-Age=28800"), "480 idle minutes: {saved}");
+    let right_after = app.get_page("/o/acme-robotics").await;
+    assert!(session_cookie(&right_after).is_none(), "at most every 15 s");
+}
+
+#[tokio::test]
 async fn a_role_change_gives_the_accounts_session_a_new_id() {
     let owner = spawn_app().await;
     owner.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;

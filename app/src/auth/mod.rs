@@ -120,7 +120,12 @@ async fn sign_in_with_password(
         format!("signed in with a password{from}"),
     )
     .await?;
-    session::sign_in(&session::current_session().await?, &account).await?;
+    session::sign_in(
+        &session::current_session().await?,
+        &account,
+        state.clock.now(),
+    )
+    .await?;
     tracing::info!(%email, "signed in");
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
