@@ -100,6 +100,18 @@ pub fn Badge(tone: &'static str, #[prop(into)] text: String) -> impl IntoView {
 /// "Showing 101–200 of 1,234" with previous/next links that keep the list's other
 /// query parameters (`query` is the query string without `skip`). Plain links: paging
 /// works without JavaScript and the URL stays shareable.
+/// A query string of the given parameters, those with an empty value left out: a filter
+/// carried to the pager's links, an export or a refresh link.
+pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    pairs
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| format!("{name}={}", utf8_percent_encode(value, NON_ALPHANUMERIC)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 #[component]
 pub fn Pager(
     path: String,

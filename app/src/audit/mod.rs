@@ -29,23 +29,16 @@ pub struct AuditQuery {
 impl AuditQuery {
     /// The query string that repeats this search (for the next page and the export).
     pub fn query_string(&self) -> String {
-        use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-        [
-            ("actor", &self.actor),
-            ("action", &self.action),
-            ("target", &self.target),
-            ("from", &self.from),
-            ("until", &self.until),
-        ]
-        .into_iter()
-        .filter_map(|(key, value)| {
-            value
-                .as_deref()
-                .filter(|value| !value.is_empty())
-                .map(|value| format!("{key}={}", utf8_percent_encode(value, NON_ALPHANUMERIC)))
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+        crate::components::query_string(
+            [
+                ("actor", &self.actor),
+                ("action", &self.action),
+                ("target", &self.target),
+                ("from", &self.from),
+                ("until", &self.until),
+            ]
+            .map(|(key, value)| (key, value.as_deref().unwrap_or_default())),
+        )
     }
 
     /// The search for the log, with the dates checked: a bad date is a clear error.

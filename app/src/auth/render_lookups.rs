@@ -43,10 +43,10 @@ impl RenderLookups {
     }
 
     /// The organizations an account may enter, with its role in each, read once.
-    pub async fn orgs<F, Fut, E>(&self, account_id: i64, read: F) -> Result<Vec<(Org, OrgRole)>, E>
+    pub async fn orgs<F, Fut, E>(&self, account_id: i64, read: F) -> Result<OrgsWithRoles, E>
     where
         F: Fn() -> Fut,
-        Fut: Future<Output = Result<Vec<(Org, OrgRole)>, E>>,
+        Fut: Future<Output = Result<OrgsWithRoles, E>>,
     {
         let (owner, orgs) = self
             .orgs

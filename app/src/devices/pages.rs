@@ -66,23 +66,13 @@ fn DeviceListView(
     let [os, unencrypted, stale_days, no_mdm, sort] =
         ["os", "unencrypted", "stale_days", "no_mdm", "sort"]
             .map(|name| query_param(name).get_untracked());
-    let query = [
-        ("os", &os),
-        ("unencrypted", &unencrypted),
-        ("stale_days", &stale_days),
-        ("no_mdm", &no_mdm),
-        ("sort", &sort),
-    ]
-    .iter()
-    .filter(|(_, value)| !value.is_empty())
-    .map(|(name, value)| {
-        format!(
-            "{name}={}",
-            percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
-        )
-    })
-    .collect::<Vec<_>>()
-    .join("&");
+    let query = crate::components::query_string([
+        ("os", os.as_str()),
+        ("unencrypted", unencrypted.as_str()),
+        ("stale_days", stale_days.as_str()),
+        ("no_mdm", no_mdm.as_str()),
+        ("sort", sort.as_str()),
+    ]);
     let shown = list.rows.len();
     view! {
         <section class="panel">

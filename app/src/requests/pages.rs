@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::components::{Badge, ErrorPanel, FormError, Pager};
+use crate::components::{Badge, ErrorPanel, FormError, Pager, query_string};
 use crate::directory::{Notice, query_param};
 use crate::error::AppError;
 use crate::home::org_param;
@@ -692,17 +692,10 @@ fn Inbox(
     let shown = pending.len();
     let item = query_param("item");
     let q = query_param("q");
-    let filter_query = [("item", item.get_untracked()), ("q", q.get_untracked())]
-        .into_iter()
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(name, value)| {
-            format!(
-                "{name}={}",
-                percent_encoding::utf8_percent_encode(&value, percent_encoding::NON_ALPHANUMERIC)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&");
+    let filter_query = query_string([
+        ("item", item.get_untracked().as_str()),
+        ("q", q.get_untracked().as_str()),
+    ]);
     let inbox_path = format!("/o/{org}/requests");
     view! {
         <section class="panel">

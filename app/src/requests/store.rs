@@ -766,8 +766,8 @@ pub async fn decisions(
     .await)?)
 }
 
-/// The organization's pending requests by id, each with the approvals its current step
-/// has so far (for "1 of 2"): two queries, however many are pending.
+/// Those of `ids` that are still pending, by id, each with the approvals its current step
+/// has so far (for "1 of 2"): two queries, however many ids.
 pub async fn pending_with_approvals(
     db: &Db,
     org_id: i64,

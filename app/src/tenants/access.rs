@@ -5,7 +5,6 @@
 use jumpcloud::OrgClient;
 
 use crate::auth::accounts::{Account, InstallationRole};
-use crate::auth::render_lookups::RenderLookups;
 use crate::auth::session::require_account;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -58,23 +57,13 @@ async fn authorize_account(
     slug: &str,
     capability: Capability,
 ) -> Result<OrgContext, AppError> {
-    let (org, role) = match RenderLookups::of_this_request() {
-        // A page's parts share one reading of the orgs the account may enter.
-        Some(_) => orgs::visible_to(&state.db, &account)
-            .await?
-            .into_iter()
-            .find(|(org, _)| org.slug == slug)
-            .ok_or_else(no_such_org)?,
-        None => {
-            let org = orgs::by_slug(&state.db, slug)
-                .await?
-                .ok_or_else(no_such_org)?;
-            let role = orgs::role_in(&state.db, &account, &org)
-                .await?
-                .ok_or_else(no_such_org)?;
-            (org, role)
-        }
-    };
+    // The same reading of the orgs the account may enter as the org switcher's, which a
+    // page render shares between its parts.
+    let (org, role) = orgs::visible_to(&state.db, &account)
+        .await?
+        .into_iter()
+        .find(|(org, _)| org.slug == slug)
+        .ok_or_else(no_such_org)?;
     if !role.allows(capability) {
         return Err(AppError::Forbidden);
     }

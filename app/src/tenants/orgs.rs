@@ -138,22 +138,6 @@ async fn read_visible_to(db: &Db, account: &Account) -> Result<Vec<(Org, OrgRole
         .collect())
 }
 
-/// The account's role in one organization, if it may enter it.
-pub async fn role_in(db: &Db, account: &Account, org: &Org) -> Result<Option<OrgRole>, AppError> {
-    let reaches = match account.role {
-        InstallationRole::Operator => operator_reach(db, account.id)
-            .await?
-            .is_none_or(|ids| ids.contains(&org.id)),
-        _ => false,
-    };
-    let membership = memberships(db, account.id)
-        .await?
-        .into_iter()
-        .find(|(org_id, _)| *org_id == org.id)
-        .and_then(|(_, role)| OrgRole::parse(&role));
-    Ok(effective_role(account.role, reaches, membership))
-}
-
 /// A URL-safe name: lowercase ASCII letters, digits and single dashes.
 pub fn slugify(name: &str) -> String {
     let mut slug = String::new();

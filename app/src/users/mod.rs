@@ -34,7 +34,6 @@ pub use import::ImportPage;
 pub use list::UsersPage;
 
 use leptos_router::params::ParamsMap;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 /// Users per page in the list: JumpCloud's cap, so a page of the list is one call and
@@ -177,11 +176,8 @@ impl UserFilter {
 
     /// The filter as a query string without `skip` (the pager adds its own).
     pub fn query_without_skip(&self) -> String {
-        self.pairs()
-            .into_iter()
-            .map(|(key, value)| format!("{key}={}", utf8_percent_encode(&value, NON_ALPHANUMERIC)))
-            .collect::<Vec<_>>()
-            .join("&")
+        let pairs = self.pairs();
+        crate::components::query_string(pairs.iter().map(|(key, value)| (*key, value.as_str())))
     }
 
     /// The filter's non-default fields as (query parameter, value), e.g. for the hidden
