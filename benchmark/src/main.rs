@@ -22,11 +22,10 @@ mod setup;
 mod ssr;
 
 use std::path::PathBuf;
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 use anyhow::Context;
-use std::process::Command;
 
 use crate::report::{Report, Verdict};
 
@@ -38,10 +37,19 @@ const MSP_USERS_PER_ORG: usize = 200;
 /// fill the queue.
 const DIRECTORY_USERS: usize = 10_000;
 
+/// Lanyard's performance figures, each with its target (BENCHMARKS.md).
+#[derive(clap::Parser)]
+#[command(name = "bench")]
 struct Options {
-    lanyard: PathBuf,
+    /// The release `lanyard` binary (default: next to this program).
+    #[arg(long)]
+    lanyard: Option<PathBuf>,
+    /// Also write the machine and the table as Markdown to this file.
+    #[arg(long)]
     markdown: Option<PathBuf>,
-    /// Sections to run (all when empty), by the start of their names.
+    /// Run only the sections whose names start with this (e.g. `queue`, `msp`, `ssr`,
+    /// `jumpcloud`, `footprint`); repeatable.
+    #[arg(long)]
     only: Vec<String>,
 }
 
@@ -55,34 +63,19 @@ impl Options {
     }
 }
 
-fn options() -> anyhow::Result<Options> {
-    let mut lanyard = std::env::current_exe()?.with_file_name("lanyard");
-    let mut markdown = None;
-    let mut only = Vec::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--lanyard" => lanyard = args.next().context("--lanyard needs a path")?.into(),
-            "--markdown" => {
-                markdown = Some(args.next().context("--markdown needs a path")?.into());
-            }
-            "--only" => only.push(args.next().context("--only needs a section")?),
-            other => anyhow::bail!(
-                "unknown argument {other:?}; usage: bench [--lanyard PATH] [--markdown FILE] [--only SECTION]..."
-            ),
-        }
-    }
+/// The `lanyard` binary to measure: as given, else next to this program.
+fn lanyard_binary(options: &Options) -> anyhow::Result<PathBuf> {
+    let lanyard = match &options.lanyard {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?.with_file_name("lanyard"),
+    };
     if !lanyard.is_file() {
         anyhow::bail!(
             "no lanyard binary at {}; build it with `cargo build --release -p server`",
             lanyard.display()
         );
     }
-    Ok(Options {
-        lanyard,
-        markdown,
-        only,
-    })
+    Ok(lanyard)
 }
 
 #[tokio::main]
@@ -114,8 +107,9 @@ fn heading(title: &str) {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let options = options()?;
-    let binary = options.lanyard.as_path();
+    let options = <Options as clap::Parser>::parse();
+    let lanyard = lanyard_binary(&options)?;
+    let binary = lanyard.as_path();
     let started = Instant::now();
     let machine = machine(binary);
     println!("{machine}");
